@@ -1,0 +1,530 @@
+/* harness.c — shared helpers of the webix end-to-end tests (see harness.h): environment,
+ * libcurl requests with verified TLS, response headers and JSON, case reporting. */
+#include "harness.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+struct h_env h_env;
+
+struct h_case {
+	const char *name;
+	int failed;
+	char why[2048];
+	struct h_resp **resps;
+	size_t nresps;
+};
+
+static int n_passed, n_failed;
+
+/* ---- environment ---- */
+
+static const char *env_or(const char *name, const char *dflt)
+{
+	const char *v = getenv(name);
+	return v != NULL && *v != '\0' ? v : dflt;
+}
+
+/* The port of an URL such as https://localhost:8443/ (static copy), NULL if none. */
+static const char *url_port(const char *url)
+{
+	static char port[16];
+	const char *p = strstr(url, "://");
+	size_t n;
+
+	if (p == NULL || (p = strchr(p + 3, ':')) == NULL)
+		return NULL;
+	n = strspn(p + 1, "0123456789");
+	if (n == 0 || n >= sizeof(port))
+		return NULL;
+	memcpy(port, p + 1, n);
+	port[n] = '\0';
+	return port;
+}
+
+int h_init(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	h_env.url = env_or("WEBIX_URL", NULL);
+	h_env.ca = env_or("WEBIX_CA", NULL);
+	h_env.base_domain = env_or("WEBIX_BASE_DOMAIN", "webix.localhost");
+	h_env.https_port = env_or("WEBIX_HTTPS_PORT", NULL);
+	h_env.http_port = env_or("WEBIX_HTTP_PORT", NULL);
+	h_env.database_url = env_or("DATABASE_URL", NULL);
+	h_env.redis_url = env_or("REDIS_URL", NULL);
+	h_env.state = env_or("WEBIX_STATE", NULL);
+	h_env.dev = env_or("WEBIX_DEV", NULL);
+	h_env.node_env = env_or("NODE_ENV", "test");
+	if (h_env.https_port == NULL && h_env.url != NULL)
+		h_env.https_port = url_port(h_env.url);
+	if (h_env.url == NULL || h_env.ca == NULL || h_env.https_port == NULL) {
+		printf("FAIL setup: WEBIX_URL (with a port) and WEBIX_CA must be set "
+		    "(eval \"$(scripts/dev env)\")\n");
+		return -1;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		printf("FAIL setup: curl_global_init failed\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- requests ---- */
+
+CURL *h_curl_new(void)
+{
+	return curl_easy_init();
+}
+
+struct sink {
+	struct h_resp *resp;
+	char *buf;
+	size_t len, cap;
+};
+
+static size_t body_cb(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct sink *s = arg;
+	size_t n = size * nmemb;
+
+	if (s->len + n + 1 > s->cap) {
+		size_t cap = s->cap ? s->cap : 4096;
+		char *p;
+
+		while (cap < s->len + n + 1)
+			cap *= 2;
+		if ((p = realloc(s->buf, cap)) == NULL)
+			return 0;
+		s->buf = p;
+		s->cap = cap;
+	}
+	memcpy(s->buf + s->len, data, n);
+	s->len += n;
+	s->buf[s->len] = '\0';
+	return n;
+}
+
+static void headers_clear(struct h_resp *r)
+{
+	for (size_t i = 0; i < r->nhdrs; i++) {
+		free(r->hdrs[i].name);
+		free(r->hdrs[i].value);
+	}
+	free(r->hdrs);
+	r->hdrs = NULL;
+	r->nhdrs = 0;
+}
+
+/* One header line; a status line starts a new response (after 100 Continue). */
+static size_t header_cb(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct h_resp *r = arg;
+	size_t n = size * nmemb, len = n, nlen;
+	const char *colon;
+	struct h_header *h;
+
+	while (len > 0 && (data[len - 1] == '\r' || data[len - 1] == '\n'))
+		len--;
+	if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+		headers_clear(r);
+		return n;
+	}
+	if ((colon = memchr(data, ':', len)) == NULL)
+		return n;
+	nlen = (size_t)(colon - data);
+	colon++;
+	while (colon < data + len && (*colon == ' ' || *colon == '\t'))
+		colon++;
+	if ((h = realloc(r->hdrs, (r->nhdrs + 1) * sizeof(*h))) == NULL)
+		return 0;
+	r->hdrs = h;
+	h[r->nhdrs].name = strndup(data, nlen);
+	h[r->nhdrs].value = strndup(colon, (size_t)(data + len - colon));
+	if (h[r->nhdrs].name == NULL || h[r->nhdrs].value == NULL)
+		return 0;
+	r->nhdrs++;
+	return n;
+}
+
+/* Exactly one JSON value (surrounding whitespace allowed), else NULL. */
+static struct json_object *parse_json(const char *buf, size_t len)
+{
+	struct json_tokener *tok;
+	struct json_object *obj;
+	size_t end;
+
+	if (buf == NULL || len == 0 || len > (size_t)0x7fffffff)
+		return NULL;
+	if ((tok = json_tokener_new()) == NULL)
+		return NULL;
+	obj = json_tokener_parse_ex(tok, buf, (int)len);
+	end = json_tokener_get_parse_end(tok);
+	if (json_tokener_get_error(tok) != json_tokener_success)
+		obj = NULL;
+	json_tokener_free(tok);
+	while (obj != NULL && end < len && isspace((unsigned char)buf[end]))
+		end++;
+	if (obj != NULL && end != len) {
+		json_object_put(obj);
+		obj = NULL;
+	}
+	return obj;
+}
+
+int h_perform(CURL *curl, const struct h_req *q, struct h_resp *r)
+{
+	const char *method = q->method ? q->method : "GET";
+	const char *host = q->host ? q->host : "localhost";
+	const char *port = q->plain_http ? h_env.http_port : h_env.https_port;
+	struct curl_slist *hdrs = NULL, *resolve = NULL;
+	struct sink sink = { .resp = r };
+	char url[2048], line[512];
+
+	memset(r, 0, sizeof(*r));
+	if (port == NULL) {
+		r->cc = CURLE_FAILED_INIT;
+		snprintf(r->err, sizeof(r->err), "no port for %s", q->plain_http ? "http" : "https");
+		return -1;
+	}
+	curl_easy_reset(curl);
+	snprintf(url, sizeof(url), "%s://%s:%s%s", q->plain_http ? "http" : "https", host,
+	    port, q->path ? q->path : "/");
+	snprintf(line, sizeof(line), "%s:%s:127.0.0.1", host, port);
+	resolve = curl_slist_append(resolve, line);
+
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_RESOLVE, resolve);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_CAINFO, h_env.ca);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, q->no_verify_host ? 0L : 2L);
+	curl_easy_setopt(curl, CURLOPT_HTTP_VERSION,
+	    q->http1 ? (long)CURL_HTTP_VERSION_1_1 : (long)CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, q->timeout_ms > 0 ? q->timeout_ms : 10000L);
+	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, r->err);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, body_cb);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, r);
+
+	if (strcmp(method, "HEAD") == 0)
+		curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+	else if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
+		curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+	if (q->body != NULL) {
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)(q->body_len ? q->body_len : strlen(q->body)));
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, q->body);
+		if (strcmp(method, "POST") != 0)
+			curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+		if (q->ctype != NULL) {
+			snprintf(line, sizeof(line), "Content-Type: %s", q->ctype);
+			hdrs = curl_slist_append(hdrs, line);
+		} else {
+			hdrs = curl_slist_append(hdrs, "Content-Type:");  /* none at all */
+		}
+	} else if (q->ctype != NULL) {
+		snprintf(line, sizeof(line), "Content-Type: %s", q->ctype);
+		hdrs = curl_slist_append(hdrs, line);
+	}
+	for (const char *const *h = q->headers; h != NULL && *h != NULL; h++)
+		hdrs = curl_slist_append(hdrs, *h);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
+
+	r->cc = curl_easy_perform(curl);
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_easy_getinfo(curl, CURLINFO_HTTP_VERSION, &r->http_version);
+	if (r->cc != CURLE_OK && r->err[0] == '\0')
+		snprintf(r->err, sizeof(r->err), "%s", curl_easy_strerror(r->cc));
+	r->body = sink.buf ? sink.buf : strdup("");
+	r->body_len = sink.len;
+	r->json = parse_json(r->body, r->body_len);
+
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(curl, CURLOPT_RESOLVE, NULL);
+	curl_slist_free_all(hdrs);
+	curl_slist_free_all(resolve);
+	return r->status != 0 ? 0 : -1;
+}
+
+void h_resp_free(struct h_resp *r)
+{
+	if (r == NULL)
+		return;
+	headers_clear(r);
+	free(r->body);
+	json_object_put(r->json);
+	memset(r, 0, sizeof(*r));
+}
+
+const char *h_hdr(const struct h_resp *r, const char *name)
+{
+	for (size_t i = 0; i < r->nhdrs; i++)
+		if (strcasecmp(r->hdrs[i].name, name) == 0)
+			return r->hdrs[i].value;
+	return NULL;
+}
+
+int h_hdr_has_token(const struct h_resp *r, const char *name, const char *token)
+{
+	size_t tlen = strlen(token);
+
+	for (size_t i = 0; i < r->nhdrs; i++) {
+		const char *p = r->hdrs[i].value;
+
+		if (strcasecmp(r->hdrs[i].name, name) != 0)
+			continue;
+		while (*p != '\0') {
+			size_t n;
+
+			p += strspn(p, " \t,");
+			n = strcspn(p, ",");
+			while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+				n--;
+			if (n == tlen && strncasecmp(p, token, tlen) == 0)
+				return 1;
+			p += strcspn(p, ",");
+		}
+	}
+	return 0;
+}
+
+long h_retry_after(const struct h_resp *r)
+{
+	const char *v = h_hdr(r, "Retry-After");
+	char *end;
+	long n;
+
+	if (v == NULL || !isdigit((unsigned char)*v))
+		return -1;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n <= 0)
+		return -1;
+	return n;
+}
+
+const char *h_brief(struct h_resp *r)
+{
+	char body[200];
+	size_t i, n = 0;
+
+	for (i = 0; i < r->body_len && n + 5 < sizeof(body); i++) {
+		unsigned char ch = (unsigned char)r->body[i];
+
+		if (ch >= 0x20 && ch < 0x7f)
+			body[n++] = (char)ch;
+		else
+			n += (size_t)snprintf(body + n, sizeof(body) - n, "\\x%02x", ch);
+	}
+	body[n] = '\0';
+	if (r->status == 0)
+		snprintf(r->brief, sizeof(r->brief), "no response (%s)", r->err);
+	else
+		snprintf(r->brief, sizeof(r->brief), "status %ld, body %s%s%s", r->status,
+		    r->body_len ? "" : "(empty)", body, i < r->body_len ? "..." : "");
+	return r->brief;
+}
+
+/* ---- JSON ---- */
+
+struct json_object *h_jget(struct json_object *obj, const char *path)
+{
+	char key[128];
+
+	while (obj != NULL && path != NULL && *path != '\0') {
+		size_t n = strcspn(path, ".");
+
+		if (n >= sizeof(key) || !json_object_is_type(obj, json_type_object))
+			return NULL;
+		memcpy(key, path, n);
+		key[n] = '\0';
+		if (!json_object_object_get_ex(obj, key, &obj))
+			return NULL;
+		path += n + (path[n] == '.');
+	}
+	return obj;
+}
+
+const char *h_jstr(struct json_object *obj, const char *path)
+{
+	struct json_object *v = h_jget(obj, path);
+
+	return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+int h_jtrue(struct json_object *obj, const char *path)
+{
+	struct json_object *v = h_jget(obj, path);
+
+	return json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
+}
+
+int h_jfalse(struct json_object *obj, const char *path)
+{
+	struct json_object *v = h_jget(obj, path);
+
+	return json_object_is_type(v, json_type_boolean) && !json_object_get_boolean(v);
+}
+
+/* ---- cases ---- */
+
+int h_check(struct h_case *c, int ok, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	if (ok)
+		return 1;
+	n = strlen(c->why);
+	if (c->failed && n + 3 < sizeof(c->why)) {
+		memcpy(c->why + n, "; ", 3);
+		n += 2;
+	}
+	c->failed = 1;
+	va_start(ap, fmt);
+	vsnprintf(c->why + n, sizeof(c->why) - n, fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+/* Runs one case (FN, or AFN with ARG), prints its line, frees its responses. */
+static void run_case(const char *name, h_case_fn *fn, h_case_arg_fn *afn, const void *arg)
+{
+	struct h_case c = { .name = name };
+
+	if (fn != NULL)
+		fn(&c);
+	else
+		afn(&c, arg);
+	if (c.failed) {
+		n_failed++;
+		printf("FAIL %s: %s\n", name, c.why);
+	} else {
+		n_passed++;
+		printf("PASS %s\n", name);
+	}
+	for (size_t i = 0; i < c.nresps; i++) {
+		h_resp_free(c.resps[i]);
+		free(c.resps[i]);
+	}
+	free(c.resps);
+}
+
+void h_run(const char *name, h_case_fn *fn)
+{
+	run_case(name, fn, NULL, NULL);
+}
+
+void h_run_with(const char *name, h_case_arg_fn *fn, const void *arg)
+{
+	run_case(name, NULL, fn, arg);
+}
+
+int h_finish(void)
+{
+	fprintf(stderr, "%d passed, %d failed\n", n_passed, n_failed);
+	curl_global_cleanup();
+	return n_failed ? 1 : 0;
+}
+
+struct h_resp *h_do(struct h_case *c, const struct h_req *q)
+{
+	struct h_resp *r, **rs;
+	CURL *curl;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (rs = realloc(c->resps, (c->nresps + 1) * sizeof(*rs))) == NULL) {
+		fprintf(stderr, "out of memory\n");
+		exit(2);
+	}
+	c->resps = rs;
+	c->resps[c->nresps++] = r;
+	if ((curl = h_curl_new()) == NULL) {
+		r->cc = CURLE_FAILED_INIT;
+		snprintf(r->err, sizeof(r->err), "curl_easy_init failed");
+		return r;
+	}
+	for (int attempt = 0;; attempt++) {
+		long wait;
+
+		h_perform(curl, q, r);
+		if (r->status != 429 || q->no_retry_429 || attempt == 3)
+			break;
+		wait = h_retry_after(r);
+		h_sleep_ms(wait > 0 && wait <= 5 ? wait * 1000 : 1000);
+		h_resp_free(r);
+	}
+	curl_easy_cleanup(curl);
+	return r;
+}
+
+struct h_resp *h_get(struct h_case *c, const char *host, const char *path)
+{
+	return h_do(c, &(struct h_req){ .host = host, .path = path });
+}
+
+int h_expect_json(struct h_case *c, struct h_resp *r, long status)
+{
+	const char *ct = h_hdr(r, "Content-Type");
+	int ok = 1;
+
+	if (!h_check(c, r->status == status, "expected status %ld, got %s", status, h_brief(r)))
+		return 0;
+	ok &= h_check(c, ct != NULL && strcasecmp(ct, "application/json; charset=utf-8") == 0,
+	    "Content-Type is %s%s%s, expected application/json; charset=utf-8",
+	    ct ? "\"" : "", ct ? ct : "absent", ct ? "\"" : "");
+	ok &= h_check(c, h_hdr(r, "X-Request-Id") != NULL, "no X-Request-Id header");
+	ok &= h_check(c, json_object_is_type(r->json, json_type_object),
+	    "body is not a JSON object: %s", h_brief(r));
+	return ok;
+}
+
+int h_expect_error(struct h_case *c, struct h_resp *r, long status, const char *code)
+{
+	const char *rid = h_hdr(r, "X-Request-Id"), *msg, *got, *brid;
+	int ok;
+
+	if (!h_expect_json(c, r, status) || r->json == NULL)
+		return 0;
+	ok = h_check(c, h_jfalse(r->json, "success"), "\"success\" is not false: %s",
+	    h_brief(r));
+	msg = h_jstr(r->json, "message");
+	ok &= h_check(c, msg != NULL && *msg != '\0', "no \"message\" string: %s", h_brief(r));
+	got = h_jstr(r->json, "code");
+	if (code != NULL)
+		ok &= h_check(c, got != NULL && strcmp(got, code) == 0,
+		    "code is %s, expected \"%s\": %s", got ? got : "absent", code, h_brief(r));
+	else
+		ok &= h_check(c, got != NULL && *got != '\0', "no \"code\" string: %s", h_brief(r));
+	brid = h_jstr(r->json, "requestId");
+	ok &= h_check(c, brid != NULL && rid != NULL && strcmp(brid, rid) == 0,
+	    "requestId %s differs from X-Request-Id %s", brid ? brid : "absent",
+	    rid ? rid : "absent");
+	return ok;
+}
+
+/* ---- time ---- */
+
+long long h_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void h_sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}

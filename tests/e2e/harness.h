@@ -1,0 +1,120 @@
+/* harness.h — shared helpers of the webix end-to-end tests: the stack's environment,
+ * HTTPS requests through the real nginx with libcurl (TLS always verified against
+ * WEBIX_CA), JSON access with json-c, and one PASS/FAIL line per case. */
+#ifndef WEBIX_E2E_HARNESS_H
+#define WEBIX_E2E_HARNESS_H
+
+#include <stddef.h>
+#include <curl/curl.h>
+#include <json-c/json.h>
+
+/* The stack under test, read from the environment by h_init(). */
+struct h_env {
+	const char *url;          /* WEBIX_URL: https://localhost:PORT */
+	const char *ca;           /* WEBIX_CA: the stack's CA certificate (PEM) */
+	const char *base_domain;  /* WEBIX_BASE_DOMAIN: webix.localhost */
+	const char *https_port;   /* WEBIX_HTTPS_PORT (or the port of WEBIX_URL) */
+	const char *http_port;    /* WEBIX_HTTP_PORT (NULL when unset) */
+	const char *database_url; /* DATABASE_URL: owner role (NULL when unset) */
+	const char *redis_url;    /* REDIS_URL (NULL when unset) */
+	const char *state;        /* WEBIX_STATE: the stack's state directory */
+	const char *dev;          /* WEBIX_DEV: absolute path of scripts/dev */
+	const char *node_env;     /* expected "environment" of /api/health: NODE_ENV or "test" */
+};
+extern struct h_env h_env;
+
+/* One request. Zero-initialise and set what matters (designated initialisers). */
+struct h_req {
+	const char *method;         /* default "GET"; "HEAD" sends no body back */
+	const char *host;           /* default "localhost"; always resolved to 127.0.0.1 */
+	const char *path;           /* default "/" */
+	const char *const *headers; /* extra "Name: value" lines, NULL-terminated */
+	const char *ctype;          /* Content-Type of the body; NULL sends none */
+	const char *body;           /* NULL: no body; "" is an empty body */
+	size_t body_len;            /* 0: strlen(body) */
+	long timeout_ms;            /* default 10000 */
+	int http1;                  /* force HTTP/1.1 (default: HTTP/2 over TLS) */
+	int plain_http;             /* http:// on WEBIX_HTTP_PORT instead of https */
+	int no_verify_host;         /* keep the CA but do not match the name (unknown Host) */
+	int no_retry_429;           /* h_do() only: do not wait and retry on 429 */
+};
+
+struct h_header {
+	char *name;
+	char *value;
+};
+
+/* One answer. status is 0 when no HTTP status was received (see cc and err). */
+struct h_resp {
+	long status;
+	long http_version;       /* CURL_HTTP_VERSION_1_1, CURL_HTTP_VERSION_2_0 ... */
+	CURLcode cc;
+	char err[CURL_ERROR_SIZE];
+	struct h_header *hdrs;   /* headers of the final response */
+	size_t nhdrs;
+	char *body;              /* NUL-terminated copy (may contain NULs: see body_len) */
+	size_t body_len;
+	struct json_object *json;/* the parsed body, NULL when it is not exactly one JSON value */
+	char brief[320];         /* filled by h_brief() */
+};
+
+/* Reads the environment, initialises libcurl, makes stdout line-buffered.
+ * Prints "FAIL setup: ..." and returns -1 when the stack is not described. */
+int h_init(void);
+
+/* Thread-safe layer: a caller-owned handle (keeps its connection alive between
+ * calls) and a caller-owned response. Returns 0 when an HTTP status was received. */
+CURL *h_curl_new(void);
+int h_perform(CURL *curl, const struct h_req *req, struct h_resp *resp);
+void h_resp_free(struct h_resp *resp);
+
+/* First value of header NAME (case-insensitive), NULL when absent. */
+const char *h_hdr(const struct h_resp *resp, const char *name);
+/* Does header NAME contain TOKEN in its comma-separated list (case-insensitive)? */
+int h_hdr_has_token(const struct h_resp *resp, const char *name, const char *token);
+/* Retry-After as a positive number of seconds, -1 when absent or not a positive integer. */
+long h_retry_after(const struct h_resp *resp);
+/* "status 404, body {...}" or the transfer error; for failure messages. */
+const char *h_brief(struct h_resp *resp);
+
+/* JSON access by dotted path ("data.postgres"); NULL-safe, NULL when absent. */
+struct json_object *h_jget(struct json_object *obj, const char *path);
+const char *h_jstr(struct json_object *obj, const char *path);  /* NULL unless a string */
+int h_jtrue(struct json_object *obj, const char *path);          /* boolean true? */
+int h_jfalse(struct json_object *obj, const char *path);         /* boolean false? */
+
+/* Cases. A case function receives a context that owns every response got by h_do(). */
+struct h_case;
+typedef void h_case_fn(struct h_case *c);
+
+void h_run(const char *name, h_case_fn *fn);   /* prints PASS or FAIL */
+/* The same for a case function that takes an argument (table-driven cases). */
+typedef void h_case_arg_fn(struct h_case *c, const void *arg);
+void h_run_with(const char *name, h_case_arg_fn *fn, const void *arg);
+int h_finish(void);                            /* exit status: 0 when all passed */
+
+/* Records a failure (messages accumulate) when OK is false; returns OK. */
+int h_check(struct h_case *c, int ok, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* EXPECT records and goes on; CHECK records and leaves the case. */
+#define EXPECT(c, ok, ...) ((void)h_check((c), (ok), __VA_ARGS__))
+#define CHECK(c, ok, ...) \
+	do { if (!h_check((c), (ok), __VA_ARGS__)) return; } while (0)
+
+/* A request whose response the case owns (freed after the case). On 429 it waits
+ * Retry-After (at most 5 s) and retries up to 3 times unless req->no_retry_429. */
+struct h_resp *h_do(struct h_case *c, const struct h_req *req);
+struct h_resp *h_get(struct h_case *c, const char *host, const char *path);
+
+/* JSON answer: STATUS, Content-Type application/json; charset=utf-8, X-Request-Id,
+ * a JSON object body. Records failures; returns 1 when all held. */
+int h_expect_json(struct h_case *c, struct h_resp *r, long status);
+/* Error envelope on top of h_expect_json(): success false, a message, CODE (any
+ * non-empty code when NULL), requestId equal to X-Request-Id. */
+int h_expect_error(struct h_case *c, struct h_resp *r, long status, const char *code);
+
+/* Time. */
+long long h_now_ms(void);   /* monotonic */
+void h_sleep_ms(long ms);
+
+#endif
