@@ -1,0 +1,14 @@
+/* app.h — what one worker process holds for its whole life: configuration and one
+ * connection to each data store. */
+#ifndef WEBIX_APP_H
+#define WEBIX_APP_H
+#include "settings.h"
+#include "db.h"
+#include "redis.h"
+
+struct app {
+	const struct config *cfg;
+	struct db            db;
+	struct redis         redis;
+};
+#endif

@@ -1,0 +1,122 @@
+/* dispatch.c — route → body cap → content type → strict JSON → auth → handler. */
+#include "dispatch.h"
+#include "app.h"
+#include "jsonscan.h"
+#include "log.h"
+#include "router.h"
+#include "util.h"
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+static bool
+is_json_type(const char *ct)
+{
+	if (ct == NULL)
+		return false;
+	while (*ct == ' ')
+		ct++;
+	size_t n = strcspn(ct, "; ");
+	return n == 16 && strncasecmp(ct, "application/json", 16) == 0;
+}
+
+/* Read the whole body (Content-Length bytes, at most max) into the arena. 0 ok, -1 sent. */
+static int
+read_body(struct req *r, struct resp *rs, body_reader rd, void *ctx)
+{
+	long long max = r->app->cfg->max_body;
+	if (r->content_length <= 0)
+		return 0;
+	if (r->content_length > max)
+		return resp_error(r, rs, 413, "payload_too_large", "Request body is too large", NULL);
+	size_t want = (size_t)r->content_length, got = 0;
+	char *buf = arena_alloc(&r->arena, want + 1);
+	while (got < want) {
+		long n = rd(ctx, buf + got, want - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got < want)
+		return resp_error(r, rs, 400, "bad_request", "Request body is shorter than "
+		    "Content-Length", NULL);
+	buf[got] = '\0';
+	r->body = buf;
+	r->body_len = got;
+	return 0;
+}
+
+static int
+parse_json(struct req *r, struct resp *rs)
+{
+	if (r->body_len == 0) {
+		if (r->content_type && *r->content_type && r->content_length >= 0)
+			return resp_error(r, rs, 400, "bad_request", "Malformed JSON: empty body", NULL);
+		return 0;
+	}
+	if (!is_json_type(r->content_type))
+		return resp_error(r, rs, 415, "unsupported_media_type",
+		    "Content-Type must be application/json", NULL);
+	const char *why = NULL;
+	size_t at = 0;
+	r->json = json_parse_strict(r->body, r->body_len, &why, &at);
+	if (r->json == NULL && why != NULL) {
+		char *msg = arena_printf(&r->arena, "Malformed JSON: %s at byte %zu", why, at);
+		return resp_error(r, rs, 400, "bad_request", msg, NULL);
+	}
+	return 0;
+}
+
+void
+dispatch(struct req *r, struct resp *rs, body_reader rd, void *ctx)
+{
+	struct match m;
+	switch (router_match(routes, nroutes, r->method, r->path, &r->arena, &m)) {
+	case MATCH_NOT_FOUND:
+		resp_error(r, rs, 404, "not_found", "Route not found", NULL);
+		return;
+	case MATCH_BAD_METHOD:
+		resp_header(r, rs, "Allow", m.allow);
+		resp_error(r, rs, 405, "method_not_allowed", "Method not allowed", NULL);
+		return;
+	case MATCH_BAD_PARAM:
+		resp_error(r, rs, 400, "bad_request",
+		    arena_printf(&r->arena, "Invalid %s", m.bad_param), NULL);
+		return;
+	case MATCH_OK:
+		break;
+	}
+	r->route = m.route;
+	memcpy(r->params, m.params, sizeof(r->params));
+	r->nparams = m.nparams;
+
+	if (read_body(r, rs, rd, ctx) < 0)
+		return;
+	if ((m.route->flags & R_JSON) && parse_json(r, rs) < 0)
+		return;
+	if (m.route->handler(r, rs) == 0 && rs->status == 0)
+		resp_error(r, rs, 500, "internal", "Internal server error", NULL);
+	if (rs->status == 0)
+		resp_error(r, rs, 500, "internal", "Internal server error", NULL);
+}
+
+void
+dispatch_log(const struct req *r, const struct resp *rs)
+{
+	json_object *f = json_object_new_object();
+	double ms = (double)(util_now_us() - r->start_us) / 1000.0;
+	json_object_object_add(f, "method", json_object_new_string(r->is_head ? "HEAD" :
+	    r->method ? r->method : ""));
+	json_object_object_add(f, "route", json_object_new_string(r->route ? r->route->pattern :
+	    "(none)"));
+	json_object_object_add(f, "path", json_object_new_string(r->path ? r->path : ""));
+	json_object_object_add(f, "status", json_object_new_int(rs->status));
+	json_object_object_add(f, "durationMs", json_object_new_double(ms));
+	json_object_object_add(f, "org", r->org_id ? json_object_new_string(r->org_id) : NULL);
+	json_object_object_add(f, "user", r->user_id ? json_object_new_string(r->user_id) : NULL);
+	json_object_object_add(f, "tenant", r->tenant ? json_object_new_string(r->tenant) : NULL);
+	json_object_object_add(f, "ip", json_object_new_string(r->remote_addr ? r->remote_addr : ""));
+	if (rs->error_code)
+		json_object_object_add(f, "error", json_object_new_string(rs->error_code));
+	log_json(rs->status >= 500 ? LOG_ERROR : LOG_INFO, "request", f);
+}

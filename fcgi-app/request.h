@@ -1,0 +1,50 @@
+/* request.h — one request: the FastCGI params that matter, the capped body, the parsed
+ * JSON, path params and the caller; all memory in the request arena, freed in one place. */
+#ifndef WEBIX_REQUEST_H
+#define WEBIX_REQUEST_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <json-c/json.h>
+#include "arena.h"
+
+struct route;
+struct app;
+
+#define REQ_MAX_PARAMS 6
+
+struct req {
+	struct arena  arena;
+	struct app   *app;            /* process-wide: config, db, redis */
+	const char   *method;         /* HEAD already mapped to GET; see is_head */
+	bool          is_head;
+	const char   *path;           /* decoded path, no query */
+	const char   *query;          /* raw query string, "" if none */
+	const char   *content_type;
+	long long     content_length; /* -1 when absent */
+	const char   *authorization;
+	const char   *user_agent;
+	const char   *remote_addr;
+	const char   *request_id;     /* from nginx ($request_id) */
+	const char   *tenant;         /* subdomain from nginx's host map; NULL on the base domain */
+	char         *body;           /* NUL-terminated copy, NULL when none */
+	size_t        body_len;
+	json_object  *json;           /* parsed body (owned; released by req_reset) */
+	const struct route *route;
+	const char   *params[REQ_MAX_PARAMS]; /* typed path params, in pattern order */
+	int           nparams;
+	/* set by authentication */
+	const char   *user_id, *user_email, *user_role, *session_id;
+	const char   *org_id;         /* the organization this request acts in */
+	uint64_t      start_us;
+};
+
+/* Path param by position (NULL if absent). */
+const char *req_param(const struct req *, int i);
+/* Query parameter value (decoded, in the arena) or NULL. */
+const char *req_query(struct req *, const char *name);
+/* Release everything the request holds and empty it for the next one. */
+void req_reset(struct req *);
+/* Percent-decode s (len n) into the arena; NULL if it decodes to a NUL byte or bad %XX. */
+char *req_urldecode(struct arena *, const char *s, size_t n, bool plus_is_space);
+#endif

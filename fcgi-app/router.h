@@ -1,0 +1,43 @@
+/* router.h — the route table type and matching: literal segments (case-insensitive),
+ * typed params {name:uuid|int|str}, trailing slash tolerated, HEAD served by GET. */
+#ifndef WEBIX_ROUTER_H
+#define WEBIX_ROUTER_H
+#include <stddef.h>
+#include "request.h"
+#include "response.h"
+
+typedef int (*handler_fn)(struct req *, struct resp *);
+
+/* route flags */
+#define R_JSON   1u   /* the body, if any, must be JSON (parsed before the handler) */
+#define R_AUTH   2u   /* a valid access token is required */
+#define R_ORG    4u   /* acts in the organization of param 0 / the tenant host */
+
+struct route {
+	const char *method;
+	const char *pattern;
+	handler_fn  handler;
+	const char *permission;   /* membership permission required, or NULL */
+	unsigned    flags;
+};
+
+enum match_result { MATCH_OK, MATCH_NOT_FOUND, MATCH_BAD_METHOD, MATCH_BAD_PARAM };
+
+struct match {
+	const struct route *route;
+	const char *params[REQ_MAX_PARAMS];
+	int         nparams;
+	char        allow[96];       /* MATCH_BAD_METHOD: "GET, HEAD, POST" */
+	char        bad_param[48];   /* MATCH_BAD_PARAM: the name of the malformed param */
+};
+
+/*
+ * Match method and path against the table. Params are copied into the arena.
+ * MATCH_BAD_PARAM when the path has the shape of a route but a typed param is malformed.
+ */
+enum match_result router_match(const struct route *, size_t n, const char *method,
+    const char *path, struct arena *, struct match *);
+
+extern const struct route routes[];
+extern const size_t nroutes;
+#endif

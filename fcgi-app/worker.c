@@ -1,0 +1,181 @@
+/* worker.c — the FastCGI accept loop of one worker, and the translation of FastCGI params
+ * into a struct req. SIGTERM is only let in while the worker waits in accept(), so a
+ * request in progress always finishes. */
+#include "worker.h"
+#include "app.h"
+#include "dispatch.h"
+#include "handlers.h"
+#include "log.h"
+#include "util.h"
+#include <errno.h>
+#include <fcgiapp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+	FCGX_ShutdownPending();
+}
+
+static long
+fcgi_read(void *ctx, char *buf, size_t n)
+{
+	FCGX_Request *fr = ctx;
+	int want = n > 65536 ? 65536 : (int)n;
+	return FCGX_GetStr(buf, want, fr->in);
+}
+
+static void
+fcgi_emit(void *ctx, const char *s, size_t n)
+{
+	FCGX_Request *fr = ctx;
+	FCGX_PutStr(s, (int)n, fr->out);
+}
+
+static const char *
+param(FCGX_Request *fr, const char *name)
+{
+	const char *v = FCGX_GetParam(name, fr->envp);
+	return v && *v ? v : NULL;
+}
+
+/* Fill r from the FastCGI params. Tenant and request id come only from nginx's own params. */
+static void
+req_from_fcgi(struct req *r, FCGX_Request *fr)
+{
+	const char *m = param(fr, "REQUEST_METHOD");
+	r->method = m ? m : "GET";
+	if (strcmp(r->method, "HEAD") == 0) {
+		r->is_head = true;
+		r->method = "GET";
+	}
+	const char *uri = param(fr, "DOCUMENT_URI");
+	if (uri == NULL) {
+		const char *ru = param(fr, "REQUEST_URI");
+		uri = ru ? arena_strndup(&r->arena, ru, strcspn(ru, "?")) : "/";
+	}
+	r->path = uri;
+	const char *q = param(fr, "QUERY_STRING");
+	r->query = q ? q : "";
+	r->content_type = param(fr, "CONTENT_TYPE");
+	const char *cl = param(fr, "CONTENT_LENGTH");
+	r->content_length = -1;
+	if (cl) {
+		char *end;
+		errno = 0;
+		long long v = strtoll(cl, &end, 10);
+		r->content_length = (errno || *end || v < 0) ? -1 : v;
+	}
+	r->authorization = param(fr, "HTTP_AUTHORIZATION");
+	r->user_agent = param(fr, "HTTP_USER_AGENT");
+	r->remote_addr = param(fr, "REMOTE_ADDR");
+	r->request_id = param(fr, "WEBIX_REQUEST_ID");
+	if (r->request_id == NULL) {
+		unsigned char b[16];
+		char *hex = arena_alloc(&r->arena, 33);
+		util_random(b, sizeof(b));
+		util_hex(b, sizeof(b), hex);
+		r->request_id = hex;
+	}
+	r->tenant = param(fr, "WEBIX_TENANT");
+}
+
+static void
+handle(struct req *r, FCGX_Request *fr)
+{
+	struct resp rs;
+	memset(&rs, 0, sizeof(rs));
+	r->start_us = util_now_us();
+	req_from_fcgi(r, fr);
+	log_set_request(r->request_id);
+	dispatch(r, &rs, fcgi_read, fr);
+	resp_header(r, &rs, "X-Request-Id", r->request_id);
+	resp_write(r, &rs, fcgi_emit, fr);
+	dispatch_log(r, &rs);
+	log_set_request(NULL);
+	resp_reset(&rs);
+	req_reset(r);
+}
+
+void
+worker_main(const struct config *cfg, int listen_fd, int ready_fd, pid_t master)
+{
+	static struct app app;
+	struct req r;
+	FCGX_Request fr;
+	sigset_t term;
+
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != master)
+		_exit(0);
+	log_set_program("webix-api");
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;        /* no SA_RESTART: accept() must return EINTR */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGINT);
+	sigprocmask(SIG_BLOCK, &term, NULL);
+
+	app.cfg = cfg;
+	db_init(&app.db, cfg->database_url, cfg->db_statement_timeout, cfg->db_connect_timeout);
+	redis_init(&app.redis, cfg->redis_url, cfg->redis_timeout_ms);
+	health_register();
+	auth_register();
+	db_ensure(&app.db);
+	redis_ensure(&app.redis);
+
+	memset(&r, 0, sizeof(r));
+	arena_init(&r.arena, 32768);
+	r.app = &app;
+
+	FCGX_Init();
+	if (FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+		log_msg(LOG_FATAL, "FCGX_InitRequest failed");
+		_exit(1);
+	}
+	if (write(ready_fd, "r", 1) < 0)
+		log_errno(LOG_WARN, "cannot tell the master this worker is ready");
+	close(ready_fd);
+
+	for (;;) {
+		sigprocmask(SIG_UNBLOCK, &term, NULL);
+		if (stop_requested || getppid() != master)
+			break;
+		int rc = FCGX_Accept_r(&fr);
+		sigprocmask(SIG_BLOCK, &term, NULL);
+		if (rc < 0) {
+			if (stop_requested)
+				break;
+			if (errno != EINTR) {
+				log_errno(LOG_ERROR, "FastCGI accept failed");
+				usleep(100000);
+			}
+			continue;
+		}
+		handle(&r, &fr);
+		FCGX_Finish_r(&fr);
+	}
+	FCGX_Free(&fr, 0);
+	db_close(&app.db);
+	redis_close(&app.redis);
+	arena_free(&r.arena);
+	log_msg(LOG_INFO, "worker exiting");
+	exit(0);
+}

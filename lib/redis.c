@@ -1,0 +1,151 @@
+/* redis.c — hiredis wrapper: parse REDIS_URL, timeouts, reconnect with back-off. */
+#include "redis.h"
+#include "log.h"
+#include "util.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+redis_init(struct redis *r, const char *url, long timeout_ms)
+{
+	memset(r, 0, sizeof(*r));
+	r->url = url;
+	r->timeout_ms = timeout_ms;
+}
+
+void
+redis_close(struct redis *r)
+{
+	if (r->c)
+		redisFree(r->c);
+	r->c = NULL;
+}
+
+struct rurl { char host[256]; int port; char path[256]; char pass[256]; int db; };
+
+/* redis://[:password@]host[:port][/db] or unix:/path[?db=N] */
+static int
+parse_url(const char *u, struct rurl *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->port = 6379;
+	if (strncmp(u, "unix:", 5) == 0) {
+		const char *p = u + 5, *q = strchr(p, '?');
+		size_t n = q ? (size_t)(q - p) : strlen(p);
+		if (n == 0 || n >= sizeof(o->path))
+			return -1;
+		memcpy(o->path, p, n);
+		if (q && strncmp(q, "?db=", 4) == 0)
+			o->db = atoi(q + 4);
+		return 0;
+	}
+	if (strncmp(u, "redis://", 8) != 0)
+		return -1;
+	const char *p = u + 8, *at = strchr(p, '@');
+	if (at) {
+		const char *colon = memchr(p, ':', (size_t)(at - p));
+		const char *pw = colon ? colon + 1 : p;
+		size_t n = (size_t)(at - pw);
+		if (n >= sizeof(o->pass))
+			return -1;
+		memcpy(o->pass, pw, n);
+		p = at + 1;
+	}
+	const char *end = p + strcspn(p, ":/");
+	size_t hn = (size_t)(end - p);
+	if (hn == 0 || hn >= sizeof(o->host))
+		return -1;
+	memcpy(o->host, p, hn);
+	p = end;
+	if (*p == ':') {
+		o->port = atoi(p + 1);
+		p += 1 + strspn(p + 1, "0123456789");
+	}
+	if (*p == '/' && p[1])
+		o->db = atoi(p + 1);
+	return o->port > 0 && o->port < 65536 ? 0 : -1;
+}
+
+static int
+simple(struct redis *r, const char *cmd, const char *arg)
+{
+	redisReply *x = arg ? redisCommand(r->c, "%s %s", cmd, arg) : redisCommand(r->c, "%s", cmd);
+	int ok = x != NULL && x->type != REDIS_REPLY_ERROR;
+	if (x && !ok)
+		snprintf(r->err, sizeof(r->err), "%s: %s", cmd, x->str ? x->str : "error");
+	freeReplyObject(x);
+	return ok ? 0 : -1;
+}
+
+int
+redis_ensure(struct redis *r)
+{
+	if (r->c != NULL && r->c->err == 0)
+		return 0;
+	uint64_t now = util_now_us();
+	if (r->c == NULL && now < r->next_try_us)
+		return -1;
+	redis_close(r);
+	struct rurl u;
+	if (parse_url(r->url, &u) < 0) {
+		snprintf(r->err, sizeof(r->err), "REDIS_URL is not valid");
+		return -1;
+	}
+	struct timeval tv = { r->timeout_ms / 1000, (r->timeout_ms % 1000) * 1000 };
+	r->c = u.path[0] ? redisConnectUnixWithTimeout(u.path, tv)
+	    : redisConnectWithTimeout(u.host, u.port, tv);
+	if (r->c == NULL || r->c->err) {
+		snprintf(r->err, sizeof(r->err), "%s", r->c ? r->c->errstr : "out of memory");
+		goto fail;
+	}
+	redisSetTimeout(r->c, tv);
+	if (u.pass[0]) {
+		redisReply *x = redisCommand(r->c, "AUTH %s", u.pass);
+		int ok = x && x->type != REDIS_REPLY_ERROR;
+		freeReplyObject(x);
+		if (!ok) {
+			snprintf(r->err, sizeof(r->err), "AUTH failed");
+			goto fail;
+		}
+	}
+	if (u.db) {
+		char db[16];
+		snprintf(db, sizeof(db), "%d", u.db);
+		if (simple(r, "SELECT", db) < 0)
+			goto fail;
+	}
+	log_msg(LOG_INFO, "redis connected");
+	return 0;
+fail:
+	log_msg(LOG_WARN, "redis connection failed: %s", r->err);
+	redis_close(r);
+	r->next_try_us = now + 500000;
+	return -1;
+}
+
+redisReply *
+redis_cmd(struct redis *r, int argc, const char **argv, const size_t *lens)
+{
+	if (redis_ensure(r) < 0)
+		return NULL;
+	redisReply *x = redisCommandArgv(r->c, argc, argv, lens);
+	if (x == NULL || r->c->err) {
+		snprintf(r->err, sizeof(r->err), "%s", r->c->errstr);
+		log_msg(LOG_WARN, "redis command failed: %s", r->err);
+		freeReplyObject(x);
+		redis_close(r);
+		return NULL;
+	}
+	return x;
+}
+
+int
+redis_ping(struct redis *r)
+{
+	const char *argv[] = { "PING" };
+	redisReply *x = redis_cmd(r, 1, argv, NULL);
+	int ok = x && x->type == REDIS_REPLY_STATUS;
+	freeReplyObject(x);
+	return ok ? 0 : -1;
+}

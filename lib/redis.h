@@ -1,0 +1,27 @@
+/* redis.h — one Redis connection per process, re-opened after any error (hiredis contexts
+ * cannot be reused after one). */
+#ifndef WEBIX_REDIS_H
+#define WEBIX_REDIS_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <hiredis/hiredis.h>
+
+struct redis {
+	redisContext *c;
+	const char   *url;
+	long          timeout_ms;
+	uint64_t      next_try_us;
+	char          err[160];
+};
+
+void redis_init(struct redis *, const char *url, long timeout_ms);
+/* 0 when connected (connecting if needed, throttled while Redis is down), -1 otherwise. */
+int  redis_ensure(struct redis *);
+void redis_close(struct redis *);
+/* Run one command given as argv (binary-safe). Returns the reply (freeReplyObject it) or
+ * NULL when Redis is unreachable; an error reply is returned as is. */
+redisReply *redis_cmd(struct redis *, int argc, const char **argv, const size_t *lens);
+/* PING; 0 when it answers. */
+int  redis_ping(struct redis *);
+#endif

@@ -1,0 +1,254 @@
+/* settings.c — reads /etc/webix/webix.conf (key = value), applies the environment, checks types. */
+#include "settings.h"
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OFF(f) offsetof(struct config, f)
+#define ALL (CFG_NEED_API | CFG_NEED_MIGRATE)
+
+const struct cfg_def cfg_defs[] = {
+	{ "NODE_ENV", CFG_STR, OFF(node_env), "production", 0, 0, 0,
+	  "Environment name reported by /api/health; `development` adds error detail to 500 answers." },
+	{ "WEBIX_SOCKET", CFG_STR, OFF(socket_path), "/run/webix/webix-api.sock", 0, 0, 0,
+	  "Unix socket the FastCGI master listens on (ignored under systemd socket activation)." },
+	{ "WEBIX_SOCKET_GROUP", CFG_STR, OFF(socket_group), "", 0, 0, 0,
+	  "Group given to the socket so that only nginx can connect (e.g. www-data); empty keeps the process group." },
+	{ "WEBIX_SOCKET_MODE", CFG_OCTAL, OFF(socket_mode), "0660", 0, 0777, 0,
+	  "Permission bits of the socket, octal." },
+	{ "WEBIX_WORKERS", CFG_INT, OFF(workers), "4", 1, 256, 0,
+	  "Number of prefork worker processes." },
+	{ "WEBIX_MAX_BODY", CFG_INT, OFF(max_body), "1048576", 1024, 1073741824, 0,
+	  "Largest request body accepted, in bytes; larger bodies answer 413." },
+	{ "WEBIX_DRAIN_TIMEOUT", CFG_INT, OFF(drain_timeout), "30", 1, 3600, 0,
+	  "Seconds a stopping worker may take to finish its request before it is killed." },
+	{ "WEBIX_PID_FILE", CFG_STR, OFF(pid_file), "", 0, 0, 0,
+	  "File the master writes its pid to; empty writes none." },
+	{ "WEBIX_BASE_DOMAIN", CFG_STR, OFF(base_domain), "webix.localhost", 0, 0, 0,
+	  "Base domain: organizations answer on <subdomain>.<base domain>." },
+	{ "MEDIA_DIR", CFG_STR, OFF(media_dir), "/var/lib/webix/media", 0, 0, 0,
+	  "Directory uploaded media is stored in; nginx serves it as /media/." },
+	{ "CLIENT_URL", CFG_STR, OFF(client_url), "http://localhost:3000", 0, 0, 0,
+	  "Origin of the web client, allowed by CORS (nginx) and used in links sent by email." },
+	{ "DATABASE_URL", CFG_URL_PG, OFF(database_url), NULL, 0, 0, CFG_NEED_API,
+	  "PostgreSQL connection URL of the application role (owns nothing, cannot bypass row-level security)." },
+	{ "DATABASE_OWNER_URL", CFG_URL_PG, OFF(database_owner_url), "", 0, 0, CFG_NEED_MIGRATE,
+	  "PostgreSQL connection URL of the schema owner; used only by `webixctl migrate`." },
+	{ "DB_STATEMENT_TIMEOUT_MS", CFG_INT, OFF(db_statement_timeout), "5000", 100, 600000, 0,
+	  "statement_timeout of the API's database sessions; a slower query is cancelled and answered 503." },
+	{ "DB_CONNECT_TIMEOUT", CFG_INT, OFF(db_connect_timeout), "2", 1, 60, 0,
+	  "Seconds to wait when (re)connecting to PostgreSQL." },
+	{ "REDIS_URL", CFG_URL_REDIS, OFF(redis_url), NULL, 0, 0, CFG_NEED_API,
+	  "Redis server: redis://[:password@]host:port[/db] or unix:/path/to/redis.sock[?db=N]." },
+	{ "REDIS_TIMEOUT_MS", CFG_INT, OFF(redis_timeout_ms), "500", 10, 60000, 0,
+	  "Connect and command timeout for Redis, in milliseconds." },
+	{ "JWT_SECRET", CFG_SECRET, OFF(jwt_secret), NULL, 32, 0, CFG_NEED_API,
+	  "HMAC key for access tokens, at least 32 bytes (e.g. `openssl rand -base64 48`)." },
+	{ "JWT_REFRESH_SECRET", CFG_SECRET, OFF(jwt_refresh_secret), NULL, 32, 0, CFG_NEED_API,
+	  "Key for refresh-token hashing, at least 32 bytes, different from JWT_SECRET." },
+	{ "JWT_ISSUER", CFG_STR, OFF(jwt_issuer), "webix", 0, 0, 0,
+	  "`iss` claim written into and required of access tokens." },
+	{ "JWT_AUDIENCE", CFG_STR, OFF(jwt_audience), "webix-api", 0, 0, 0,
+	  "`aud` claim written into and required of access tokens." },
+	{ "WEBIX_SQL_DIR", CFG_STR, OFF(sql_dir), WEBIX_DEFAULT_SQL_DIR, 0, 0, 0,
+	  "Directory of numbered migrations read by `webixctl migrate`." },
+};
+const size_t cfg_ndefs = sizeof(cfg_defs) / sizeof(cfg_defs[0]);
+
+static char **
+str_slot(struct config *c, const struct cfg_def *d)
+{
+	return (char **)((char *)c + d->off);
+}
+
+static long *
+long_slot(struct config *c, const struct cfg_def *d)
+{
+	return (long *)((char *)c + d->off);
+}
+
+static const struct cfg_def *
+find_def(const char *name, size_t len)
+{
+	for (size_t i = 0; i < cfg_ndefs; i++)
+		if (strlen(cfg_defs[i].name) == len && strncmp(cfg_defs[i].name, name, len) == 0)
+			return &cfg_defs[i];
+	return NULL;
+}
+
+struct errbuf { char *p; size_t sz, len; int n; };
+
+static void
+adderr(struct errbuf *e, const char *fmt, ...)
+{
+	va_list ap;
+	e->n++;
+	if (e->len + 1 >= e->sz)
+		return;
+	va_start(ap, fmt);
+	int w = vsnprintf(e->p + e->len, e->sz - e->len, fmt, ap);
+	va_end(ap);
+	if (w > 0)
+		e->len += (size_t)w < e->sz - e->len ? (size_t)w : e->sz - e->len - 1;
+	if (e->len + 1 < e->sz) {
+		e->p[e->len++] = '\n';
+		e->p[e->len] = '\0';
+	}
+}
+
+/* Store a raw value (string form) into the typed slot; 0 ok, -1 bad. */
+static int
+set_value(struct config *c, const struct cfg_def *d, const char *v, const char *where,
+    struct errbuf *e)
+{
+	char *end;
+	long n;
+	switch (d->type) {
+	case CFG_INT:
+	case CFG_OCTAL:
+		errno = 0;
+		n = strtol(v, &end, d->type == CFG_OCTAL ? 8 : 10);
+		if (errno != 0 || end == v || *end != '\0' || n < d->min || n > d->max) {
+			adderr(e, "%s: %s = \"%s\" is not valid: expected %s from %ld to %ld%s",
+			    where, d->name, v, d->type == CFG_OCTAL ? "an octal number" : "a whole number",
+			    d->min, d->max, d->type == CFG_OCTAL ? " (octal)" : "");
+			return -1;
+		}
+		*long_slot(c, d) = n;
+		return 0;
+	default:
+		free(*str_slot(c, d));
+		*str_slot(c, d) = strdup(v);
+		return 0;
+	}
+}
+
+static char *
+trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	size_t n = strlen(s);
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+static int
+read_file(struct config *c, const char *path, bool must_exist, struct errbuf *e)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		if (errno == ENOENT && !must_exist)
+			return 0;
+		adderr(e, "cannot read configuration file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	char line[4096];
+	int lineno = 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		char *s = trim(line);
+		if (*s == '\0' || *s == '#')
+			continue;
+		char *eq = strchr(s, '=');
+		char where[512];
+		snprintf(where, sizeof(where), "%s:%d", path, lineno);
+		if (eq == NULL) {
+			adderr(e, "%s: expected `key = value`, found \"%s\"", where, s);
+			continue;
+		}
+		*eq = '\0';
+		char *key = trim(s), *val = trim(eq + 1);
+		size_t vl = strlen(val);
+		if (vl >= 2 && ((val[0] == '"' && val[vl - 1] == '"') ||
+		    (val[0] == '\'' && val[vl - 1] == '\''))) {
+			val[vl - 1] = '\0';
+			val++;
+		}
+		const struct cfg_def *d = find_def(key, strlen(key));
+		if (d == NULL) {
+			adderr(e, "%s: unknown setting \"%s\" (see docs/configuration.md)", where, key);
+			continue;
+		}
+		set_value(c, d, val, where, e);
+	}
+	fclose(f);
+	return 0;
+}
+
+static bool
+url_ok(const struct cfg_def *d, const char *v)
+{
+	if (d->type == CFG_URL_PG)
+		return strncmp(v, "postgresql://", 13) == 0 || strncmp(v, "postgres://", 11) == 0 ||
+		    strchr(v, '=') != NULL;
+	return strncmp(v, "redis://", 8) == 0 || strncmp(v, "unix:", 5) == 0;
+}
+
+int
+config_load(struct config *c, const char *path, unsigned need, char *err, size_t errsz)
+{
+	struct errbuf e = { err, errsz, 0, 0 };
+	if (errsz)
+		err[0] = '\0';
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < cfg_ndefs; i++)
+		set_value(c, &cfg_defs[i], cfg_defs[i].def ? cfg_defs[i].def : "", "default", &e);
+
+	bool must = path != NULL;
+	if (path == NULL) {
+		path = getenv("WEBIX_CONFIG");
+		must = path != NULL && *path != '\0';
+		if (!must)
+			path = "/etc/webix/webix.conf";
+	}
+	read_file(c, path, must, &e);
+
+	for (size_t i = 0; i < cfg_ndefs; i++) {
+		const char *v = getenv(cfg_defs[i].name);
+		if (v != NULL) {
+			char where[128];
+			snprintf(where, sizeof(where), "environment");
+			set_value(c, &cfg_defs[i], v, where, &e);
+		}
+	}
+
+	for (size_t i = 0; i < cfg_ndefs; i++) {
+		const struct cfg_def *d = &cfg_defs[i];
+		if (d->type == CFG_INT || d->type == CFG_OCTAL)
+			continue;
+		const char *v = *str_slot(c, d);
+		bool required = (d->need & need) != 0;
+		if (v == NULL || *v == '\0') {
+			if (required)
+				adderr(&e, "%s is not set: %s Set it in %s or in the environment.",
+				    d->name, d->doc, path);
+			continue;
+		}
+		if (d->type == CFG_SECRET && strlen(v) < (size_t)d->min && required)
+			adderr(&e, "%s is too short (%zu bytes): it must be at least %ld bytes. "
+			    "Generate one with: openssl rand -base64 48", d->name, strlen(v), d->min);
+		if ((d->type == CFG_URL_PG || d->type == CFG_URL_REDIS) && !url_ok(d, v))
+			adderr(&e, "%s = \"%s\" is not a %s", d->name, v,
+			    d->type == CFG_URL_PG ? "PostgreSQL URL (postgresql://user:password@host:port/db)"
+			    : "Redis URL (redis://host:port/db or unix:/path/to/redis.sock)");
+	}
+	if ((need & CFG_NEED_API) && c->jwt_secret && c->jwt_refresh_secret &&
+	    *c->jwt_secret && strcmp(c->jwt_secret, c->jwt_refresh_secret) == 0)
+		adderr(&e, "JWT_SECRET and JWT_REFRESH_SECRET must be different secrets");
+	return e.n ? -1 : 0;
+}
+
+void
+config_free(struct config *c)
+{
+	for (size_t i = 0; i < cfg_ndefs; i++)
+		if (cfg_defs[i].type != CFG_INT && cfg_defs[i].type != CFG_OCTAL) {
+			free(*str_slot(c, &cfg_defs[i]));
+			*str_slot(c, &cfg_defs[i]) = NULL;
+		}
+}
