@@ -5,10 +5,14 @@
 #include "settings.h"
 #include "db.h"
 #include "redis.h"
+#include "token.h"
+#include <stdbool.h>
 
 struct app {
 	const struct config *cfg;
 	struct db            db;
 	struct redis         redis;
+	struct token_keys    keys;
+	bool                 revocation_sync_due; /* Redis (re)connected: push recent revocations */
 };
 #endif

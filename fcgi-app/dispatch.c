@@ -1,6 +1,7 @@
 /* dispatch.c — route → body cap → content type → strict JSON → auth → handler. */
 #include "dispatch.h"
 #include "app.h"
+#include "authn.h"
 #include "jsonscan.h"
 #include "log.h"
 #include "router.h"
@@ -49,11 +50,8 @@ read_body(struct req *r, struct resp *rs, body_reader rd, void *ctx)
 static int
 parse_json(struct req *r, struct resp *rs)
 {
-	if (r->body_len == 0) {
-		if (r->content_type && *r->content_type && r->content_length >= 0)
-			return resp_error(r, rs, 400, "bad_request", "Malformed JSON: empty body", NULL);
-		return 0;
-	}
+	if (r->body_len == 0)
+		return 0;   /* no body: the field table decides (POST /logout needs none) */
 	if (!is_json_type(r->content_type))
 		return resp_error(r, rs, 415, "unsupported_media_type",
 		    "Content-Type must be application/json", NULL);
@@ -93,6 +91,8 @@ dispatch(struct req *r, struct resp *rs, body_reader rd, void *ctx)
 	if (read_body(r, rs, rd, ctx) < 0)
 		return;
 	if ((m.route->flags & R_JSON) && parse_json(r, rs) < 0)
+		return;
+	if ((m.route->flags & R_AUTH) && authn_require(r, rs) < 0)
 		return;
 	if (m.route->handler(r, rs) == 0 && rs->status == 0)
 		resp_error(r, rs, 500, "internal", "Internal server error", NULL);

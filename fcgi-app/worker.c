@@ -3,6 +3,7 @@
  * request in progress always finishes. */
 #include "worker.h"
 #include "app.h"
+#include "authn.h"
 #include "dispatch.h"
 #include "handlers.h"
 #include "log.h"
@@ -23,6 +24,13 @@ on_term(int sig)
 	(void)sig;
 	stop_requested = 1;
 	FCGX_ShutdownPending();
+}
+
+/* Redis came (back): revocations made while it was away must reach it. */
+static void
+redis_connected(void *ctx)
+{
+	((struct app *)ctx)->revocation_sync_due = true;
 }
 
 static long
@@ -96,6 +104,8 @@ handle(struct req *r, FCGX_Request *fr)
 	r->start_us = util_now_us();
 	req_from_fcgi(r, fr);
 	log_set_request(r->request_id);
+	if (r->app->revocation_sync_due)
+		authn_sync_revocations(r->app);
 	dispatch(r, &rs, fcgi_read, fr);
 	resp_header(r, &rs, "X-Request-Id", r->request_id);
 	resp_write(r, &rs, fcgi_emit, fr);
@@ -136,6 +146,12 @@ worker_main(const struct config *cfg, int listen_fd, int ready_fd, pid_t master)
 	app.cfg = cfg;
 	db_init(&app.db, cfg->database_url, cfg->db_statement_timeout, cfg->db_connect_timeout);
 	redis_init(&app.redis, cfg->redis_url, cfg->redis_timeout_ms);
+	app.keys.secret = cfg->jwt_secret;
+	app.keys.refresh_secret = cfg->jwt_refresh_secret;
+	app.keys.issuer = cfg->jwt_issuer;
+	app.keys.audience = cfg->jwt_audience;
+	app.redis.on_connect = redis_connected;
+	app.redis.on_connect_ctx = &app;
 	health_register();
 	auth_register();
 	db_ensure(&app.db);

@@ -116,6 +116,8 @@ redis_ensure(struct redis *r)
 			goto fail;
 	}
 	log_msg(LOG_INFO, "redis connected");
+	if (r->on_connect)
+		r->on_connect(r->on_connect_ctx);
 	return 0;
 fail:
 	log_msg(LOG_WARN, "redis connection failed: %s", r->err);

@@ -13,6 +13,8 @@ struct redis {
 	long          timeout_ms;
 	uint64_t      next_try_us;
 	char          err[160];
+	void        (*on_connect)(void *ctx); /* called after every successful (re)connect */
+	void         *on_connect_ctx;
 };
 
 void redis_init(struct redis *, const char *url, long timeout_ms);

@@ -55,6 +55,25 @@ const struct cfg_def cfg_defs[] = {
 	  "`aud` claim written into and required of access tokens." },
 	{ "WEBIX_SQL_DIR", CFG_STR, OFF(sql_dir), WEBIX_DEFAULT_SQL_DIR, 0, 0, 0,
 	  "Directory of numbered migrations read by `webixctl migrate`." },
+	{ "RATE_LIMIT_EXEMPT", CFG_STR, OFF(rate_limit_exempt), "", 0, 0, 0,
+	  "Comma-separated client addresses exempt from the per-address limits (monitoring, tests)." },
+	{ "RATE_LIMIT_FAIL_OPEN", CFG_INT, OFF(rate_limit_fail_open), "1", 0, 1, 0,
+	  "1: while Redis is down, requests pass without rate limiting; 0: they answer 503." },
+	{ "LOGIN_MAX_FAILURES", CFG_INT, OFF(login_max_failures), "5", 1, 1000, 0,
+	  "Failed logins of one account before it is locked for a growing delay (1 s, 2 s, 4 s …)." },
+	{ "LOGIN_IP_MAX_FAILURES", CFG_INT, OFF(login_ip_max_failures), "20", 1, 100000, 0,
+	  "Failed logins from one client address before that address is locked likewise." },
+	{ "LOGIN_LOCK_MAX_SECONDS", CFG_INT, OFF(login_lock_max), "900", 1, 86400, 0,
+	  "Longest lock-out after repeated failed logins, in seconds." },
+	{ "REGISTER_LIMIT_PER_HOUR", CFG_INT, OFF(register_per_hour), "20", 1, 1000000, 0,
+	  "Registrations accepted per client address per hour." },
+	{ "REFRESH_LIMIT_PER_MINUTE", CFG_INT, OFF(refresh_per_minute), "60", 1, 1000000, 0,
+	  "Token refreshes accepted per client address per minute." },
+	{ "FORGOT_PASSWORD_LIMIT_PER_HOUR", CFG_INT, OFF(forgot_per_hour), "10", 1, 1000000, 0,
+	  "Password-reset requests accepted per client address per hour." },
+	{ "REFRESH_GRACE_SECONDS", CFG_INT, OFF(refresh_grace), "10", 0, 300, 0,
+	  "After a refresh, the previous refresh token still returns the current pair for this long "
+	  "(concurrent refreshes); later reuse revokes the session." },
 };
 const size_t cfg_ndefs = sizeof(cfg_defs) / sizeof(cfg_defs[0]);
 

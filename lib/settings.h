@@ -30,6 +30,16 @@ struct config {
 	char *jwt_issuer;         /* JWT_ISSUER */
 	char *jwt_audience;       /* JWT_AUDIENCE */
 	char *sql_dir;            /* WEBIX_SQL_DIR */
+	/* limits */
+	char *rate_limit_exempt;  /* RATE_LIMIT_EXEMPT */
+	long  rate_limit_fail_open; /* RATE_LIMIT_FAIL_OPEN */
+	long  login_max_failures; /* LOGIN_MAX_FAILURES */
+	long  login_ip_max_failures; /* LOGIN_IP_MAX_FAILURES */
+	long  login_lock_max;     /* LOGIN_LOCK_MAX_SECONDS */
+	long  register_per_hour;  /* REGISTER_LIMIT_PER_HOUR */
+	long  refresh_per_minute; /* REFRESH_LIMIT_PER_MINUTE */
+	long  forgot_per_hour;    /* FORGOT_PASSWORD_LIMIT_PER_HOUR */
+	long  refresh_grace;      /* REFRESH_GRACE_SECONDS */
 };
 
 enum cfg_type { CFG_STR, CFG_SECRET, CFG_INT, CFG_OCTAL, CFG_URL_PG, CFG_URL_REDIS };

@@ -15,6 +15,8 @@ bool     util_is_uuid(const char *s, size_t n);
 bool     util_ct_equal(const void *a, size_t alen, const void *b, size_t blen);
 /* Cryptographically random bytes; 0 or -1. */
 int      util_random(void *buf, size_t n);
+/* A random (version 4) UUID into out (37 bytes); 0 or -1. */
+int      util_uuid4(char out[37]);
 /* Lower-case hex of n bytes into out (2n+1). */
 void     util_hex(const unsigned char *in, size_t n, char *out);
 #endif

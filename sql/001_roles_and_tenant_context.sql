@@ -32,3 +32,9 @@ GRANT EXECUTE ON FUNCTION app_org_id(), app_user_id() TO webix_app;
 -- keeps updated_at current on every UPDATE
 CREATE FUNCTION touch_updated_at() RETURNS trigger
     LANGUAGE plpgsql AS $$ BEGIN NEW.updated_at := now(); RETURN NEW; END $$;
+
+-- ISO 8601 UTC with milliseconds, as the original API wrote times: 2025-01-31T12:34:56.789Z
+CREATE FUNCTION iso_time(t timestamptz) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') $$;
+GRANT EXECUTE ON FUNCTION iso_time(timestamptz) TO webix_app;

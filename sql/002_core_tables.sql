@@ -43,6 +43,7 @@ CREATE TRIGGER users_touch BEFORE UPDATE ON users
     FOR EACH ROW EXECUTE FUNCTION touch_updated_at();
 
 CREATE TABLE memberships (
+    id         uuid NOT NULL DEFAULT gen_random_uuid() UNIQUE,
     org_id     uuid NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
     user_id    uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     role       text NOT NULL CHECK (role IN ('admin', 'moderator', 'user', 'viewer')),
@@ -60,8 +61,8 @@ CREATE TRIGGER memberships_touch BEFORE UPDATE ON memberships
 CREATE TABLE sessions (
     id                 uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     user_id            uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-    refresh_hash       bytea NOT NULL,
-    prev_refresh_hash  bytea,
+    refresh_hash       text NOT NULL,
+    prev_refresh_hash  text,
     rotated_at         timestamptz,
     expires_at         timestamptz NOT NULL,
     ip_address         text,
@@ -75,6 +76,7 @@ CREATE UNIQUE INDEX sessions_refresh_key ON sessions (refresh_hash);
 CREATE INDEX sessions_prev_refresh_idx ON sessions (prev_refresh_hash);
 CREATE INDEX sessions_user_idx ON sessions (user_id);
 CREATE INDEX sessions_expires_idx ON sessions (expires_at);
+CREATE INDEX sessions_revoked_idx ON sessions (revoked_at) WHERE revoked_at IS NOT NULL;
 CREATE TRIGGER sessions_touch BEFORE UPDATE ON sessions
     FOR EACH ROW EXECUTE FUNCTION touch_updated_at();
 

@@ -1,0 +1,127 @@
+/* authn.c — bearer token authentication. Revocation is a Redis key per revoked session
+ * (webix:rv:s:<sid>) or deactivated user (webix:rv:u:<uid>), living as long as an access
+ * token can; when Redis is down the session is checked in PostgreSQL instead. */
+#include "authn.h"
+#include "log.h"
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static const struct db_stmt authn_stmts[] = {
+	{ "authn_session_valid",
+	  "SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1 "
+	  "AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now() AND u.is_active", 2 },
+	{ "authn_recent_revocations",
+	  "SELECT 's:' || id FROM sessions WHERE revoked_at > now() - interval '16 minutes' "
+	  "UNION ALL SELECT 'u:' || id FROM users WHERE NOT is_active "
+	  "AND updated_at > now() - interval '16 minutes'", 0 },
+};
+
+void
+authn_register(void)
+{
+	db_register(authn_stmts, sizeof(authn_stmts) / sizeof(authn_stmts[0]));
+}
+
+static int
+invalid(struct req *r, struct resp *rs)
+{
+	return resp_error(r, rs, 401, "unauthorized", "Invalid token", NULL);
+}
+
+/* 1 revoked, 0 not, -1 Redis unreachable */
+static int
+revoked_in_redis(struct req *r, const char *sid, const char *uid)
+{
+	char ks[64], ku[64];
+	snprintf(ks, sizeof(ks), "webix:rv:s:%s", sid);
+	snprintf(ku, sizeof(ku), "webix:rv:u:%s", uid);
+	const char *argv[] = { "EXISTS", ks, ku };
+	redisReply *x = redis_cmd(&r->app->redis, 3, argv, NULL);
+	int rc = x && x->type == REDIS_REPLY_INTEGER ? (x->integer > 0) : -1;
+	freeReplyObject(x);
+	return rc;
+}
+
+int
+authn_require(struct req *r, struct resp *rs)
+{
+	const char *h = r->authorization;
+	if (h == NULL || strncmp(h, "Bearer ", 7) != 0 || h[7] == '\0')
+		return resp_error(r, rs, 401, "unauthorized", "No token provided", NULL);
+	struct access_claims c;
+	if (token_verify_access(&r->app->keys, h + 7, time(NULL), &c) < 0)
+		return invalid(r, rs);
+	int rv = revoked_in_redis(r, c.session_id, c.user_id);
+	if (rv < 0) {
+		/* Redis down: ask PostgreSQL */
+		struct db *db = &r->app->db;
+		if (db_begin(db, NULL, c.user_id) != DB_OK)
+			return resp_db_error(r, rs, db);
+		const char *p[2] = { c.session_id, c.user_id };
+		PGresult *res = db_exec_commit(db, &authn_stmts[0], p);
+		if (res == NULL)
+			return resp_db_error(r, rs, db);
+		rv = PQntuples(res) == 0;
+		PQclear(res);
+	}
+	if (rv)
+		return invalid(r, rs);
+	r->user_id = arena_strdup(&r->arena, c.user_id);
+	r->session_id = arena_strdup(&r->arena, c.session_id);
+	r->user_email = arena_strdup(&r->arena, c.email);
+	r->user_role = arena_strdup(&r->arena, c.role);
+	return 0;
+}
+
+static void
+publish(struct app *app, const char *key_suffix)
+{
+	char key[64], ttl[16];
+	snprintf(key, sizeof(key), "webix:rv:%s", key_suffix);
+	snprintf(ttl, sizeof(ttl), "%d", ACCESS_TTL + CLOCK_SKEW + 60);
+	const char *argv[] = { "SET", key, "1", "EX", ttl };
+	redisReply *x = redis_cmd(&app->redis, 5, argv, NULL);
+	if (x == NULL)
+		app->revocation_sync_due = true; /* pushed again once Redis answers */
+	freeReplyObject(x);
+}
+
+void
+authn_publish_revoked(struct app *app, const PGresult *res)
+{
+	for (int i = 0; res && i < PQntuples(res); i++) {
+		char k[48];
+		snprintf(k, sizeof(k), "s:%s", PQgetvalue(res, i, 0));
+		publish(app, k);
+	}
+}
+
+void
+authn_publish_session(struct app *app, const char *sid)
+{
+	char k[48];
+	snprintf(k, sizeof(k), "s:%s", sid);
+	publish(app, k);
+}
+
+void
+authn_sync_revocations(struct app *app)
+{
+	struct db *db = &app->db;
+	app->revocation_sync_due = false;
+	if (db_begin(db, NULL, NULL) != DB_OK) {
+		app->revocation_sync_due = true;
+		return;
+	}
+	PGresult *res = db_exec_commit(db, &authn_stmts[1], NULL);
+	if (res == NULL) {
+		app->revocation_sync_due = true;
+		return;
+	}
+	for (int i = 0; i < PQntuples(res); i++)
+		publish(app, PQgetvalue(res, i, 0));
+	if (PQntuples(res) > 0)
+		log_msg(LOG_INFO, "pushed %d recent revocations to redis", PQntuples(res));
+	PQclear(res);
+}
