@@ -123,7 +123,7 @@ pick_port() {
 
 # regex_quote STRING — STRING with PCRE metacharacters escaped (for nginx map keys).
 regex_quote() {
-	local s=$1 out= c i
+	local s=$1 out='' c i
 	for ((i = 0; i < ${#s}; i++)); do
 		c=${s:i:1}
 		case $c in
