@@ -68,8 +68,10 @@ static void t_method_not_allowed(struct h_case *c)
 		struct h_resp *r = h_do(c, &(struct h_req){ .method = methods[i],
 		    .path = "/api/health" });
 
-		if (!h_expect_error(c, r, 405, NULL))
+		if (!h_expect_error(c, r, 405, NULL)) {
+			h_check(c, 0, "(%s /api/health)", methods[i]);
 			continue;
+		}
 		EXPECT(c, h_hdr_has_token(r, "Allow", "GET") && h_hdr_has_token(r, "Allow", "HEAD"),
 		    "%s /api/health: Allow is %s, expected GET and HEAD", methods[i],
 		    h_hdr(r, "Allow") ? h_hdr(r, "Allow") : "absent");
@@ -301,11 +303,14 @@ static void t_http_redirects_to_https(struct h_case *c)
 	    "Location is %s, expected https://.../api/health", loc ? loc : "absent");
 }
 
-/* ---- rate limit: keep last, it leaves the auth zone throttled for a moment ---- */
+/* ---- rate limit: keep last, it leaves the auth zone throttled for a moment ----
+ * The body fails validation on purpose: nginx's limit_req counts requests whatever they
+ * carry, while failed logins would also feed the app's per-address brute-force lock,
+ * which outlives this program and would turn later logins from 127.0.0.1 into 429s. */
 
 static void t_rate_limited(struct h_case *c)
 {
-	static const char body[] = "{\"email\":\"nobody@example.com\",\"password\":\"whatever1\"}";
+	static const char body[] = "{}";
 	const struct h_req q = { .method = "POST", .path = LOGIN,
 	    .ctype = "application/json", .body = body };
 	CURL *curl = h_curl_new();

@@ -218,10 +218,13 @@ int h_perform(CURL *curl, const struct h_req *q, struct h_resp *r)
 		curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
 	else if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
 		curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-	if (q->body != NULL) {
+	if (q->body != NULL || strcmp(method, "POST") == 0) {
+		/* A POST without a body still goes out as a POST, with Content-Length: 0. */
+		const char *body = q->body ? q->body : "";
+
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
-		    (curl_off_t)(q->body_len ? q->body_len : strlen(q->body)));
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, q->body);
+		    (curl_off_t)(q->body_len ? q->body_len : strlen(body)));
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
 		if (strcmp(method, "POST") != 0)
 			curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
 		if (q->ctype != NULL) {
