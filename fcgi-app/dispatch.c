@@ -111,7 +111,9 @@ dispatch_log(const struct req *r, const struct resp *rs)
 	    "(none)"));
 	json_object_object_add(f, "path", json_object_new_string(r->path ? r->path : ""));
 	json_object_object_add(f, "status", json_object_new_int(rs->status));
-	json_object_object_add(f, "durationMs", json_object_new_double(ms));
+	char dur[32];
+	snprintf(dur, sizeof(dur), "%.3f", ms);
+	json_object_object_add(f, "durationMs", json_object_new_double_s(ms, dur));
 	json_object_object_add(f, "org", r->org_id ? json_object_new_string(r->org_id) : NULL);
 	json_object_object_add(f, "user", r->user_id ? json_object_new_string(r->user_id) : NULL);
 	json_object_object_add(f, "tenant", r->tenant ? json_object_new_string(r->tenant) : NULL);

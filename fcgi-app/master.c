@@ -36,6 +36,7 @@ static const struct config *cfg;
 static int listen_fd = -1;
 static bool own_socket;
 static pid_t master_pid;
+static const char *self_exe, *self_config;
 
 static void
 on_signal(int sig)
@@ -173,7 +174,18 @@ spawn(unsigned gen)
 		close(sigpipe_fd[1]);
 		signal(SIGHUP, SIG_DFL);
 		signal(SIGCHLD, SIG_DFL);
-		worker_main(cfg, listen_fd, p[1], master_pid);
+		/* a fresh image: the binary and configuration as they are now on disk */
+		char lfd[16], rfd[16], mpid[24];
+		snprintf(lfd, sizeof(lfd), "%d", listen_fd);
+		snprintf(rfd, sizeof(rfd), "%d", p[1]);
+		snprintf(mpid, sizeof(mpid), "%ld", (long)master_pid);
+		fcntl(p[1], F_SETFD, 0);
+		fcntl(listen_fd, F_SETFD, 0);
+		char *argv[] = { "webix-api", "--worker", lfd, rfd, mpid,
+		    self_config ? "-c" : NULL, (char *)self_config, NULL };
+		execv(self_exe, argv);
+		log_errno(LOG_FATAL, "cannot execute %s", self_exe);
+		_exit(127);
 	}
 	close(p[1]);
 	s->pid = pid;
@@ -209,9 +221,11 @@ write_pid_file(void)
 }
 
 int
-master_run(const struct config *c)
+master_run(const struct config *c, const char *exe, const char *config_path)
 {
 	cfg = c;
+	self_exe = exe;
+	self_config = config_path;
 	master_pid = getpid();
 	log_set_program("webix-api");
 	if (pipe2(sigpipe_fd, O_CLOEXEC | O_NONBLOCK) < 0) {
@@ -292,8 +306,18 @@ master_run(const struct config *c)
 			bool expected = s->stopping || shutting;
 			if (s->ready_fd >= 0)
 				close(s->ready_fd);
-			if (s == fresh)
+			if (s == fresh) {
 				fresh = NULL;
+				if (s->ready_fd >= 0 && rolling) {
+					/* the new image does not start: keep serving with the old workers */
+					rolling = false;
+					log_msg(LOG_ERROR, "reload failed: a new worker exited before it was "
+					    "ready (see its log lines); the running workers stay");
+					memset(s, 0, sizeof(*s));
+					s->ready_fd = -1;
+					continue;
+				}
+			}
 			memset(s, 0, sizeof(*s));
 			s->ready_fd = -1;
 			if (pid == retiring)

@@ -11,7 +11,7 @@
 #define ACCESS_TTL        900    /* 15 minutes */
 #define REFRESH_TTL       604800 /* 7 days */
 #define CLOCK_SKEW        60     /* seconds of leeway for exp / nbf / iat */
-#define REFRESH_TOKEN_LEN 80     /* "<36-char session id>.<43 chars>" + NUL, rounded */
+#define REFRESH_TOKEN_LEN 96     /* "<36-char session id>.<43 chars>" (80) + NUL, rounded */
 #define TOKEN_HASH_HEX    65
 
 struct token_keys {
