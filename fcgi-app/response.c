@@ -102,7 +102,11 @@ resp_db_error(struct req *r, struct resp *rs, const struct db *db)
 		return resp_error(r, rs, 400, "bad_request", "Invalid value", NULL);
 	default:
 		log_msg(LOG_ERROR, "database error %s: %s", db->sqlstate, db->msg);
-		return resp_error(r, rs, 500, "internal", "Internal server error", NULL);
+		resp_error(r, rs, 500, "internal", "Internal server error", NULL);
+		/* NODE_ENV=development: the detail helps; never in production */
+		if (r->app && strcmp(r->app->cfg->node_env, "development") == 0)
+			json_object_object_add(rs->body, "error", json_object_new_string(db->msg));
+		return -1;
 	}
 }
 
