@@ -140,29 +140,33 @@ scan_number(struct scan *s)
 		while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
 			s->p++;
 	}
+	long exp10 = 0;
 	if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+		bool eneg = false;
 		frac = true;
 		s->p++;
 		if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
-			s->p++;
+			eneg = *s->p++ == '-';
 		const unsigned char *es = s->p;
-		while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
+		while (s->p < s->end && *s->p >= '0' && *s->p <= '9') {
+			if (exp10 < 100000)
+				exp10 = exp10 * 10 + (*s->p - '0');
 			s->p++;
+		}
 		if (s->p == es)
 			return fail(s, "invalid number");
-		/* keep doubles finite: at most 3 exponent digits, |exp| < 300 */
-		size_t en = (size_t)(s->p - es);
-		while (en > 1 && *es == '0') { es++; en--; }
-		if (en > 3 || (en == 3 && memcmp(es, "300", 3) >= 0))
-			return fail(s, "number out of range");
+		if (eneg)
+			exp10 = -exp10;
 	}
+	/* keep doubles finite: the magnitude (integer digits - 1 + exponent) below 10^300 */
+	if (frac && !(ndig == 1 && *ds == '0') && (long)ndig - 1 + exp10 >= 300)
+		return fail(s, "number out of range");
 	if (!frac) {
 		static const char max[] = "9223372036854775807", min[] = "9223372036854775808";
 		const char *lim = neg ? min : max;
 		if (ndig > 19 || (ndig == 19 && memcmp(ds, lim, 19) > 0))
 			return fail(s, "number out of range");
-	} else if (ndig > 300)
-		return fail(s, "number out of range");
+	}
 	(void)b;
 	return 0;
 }
@@ -288,6 +292,11 @@ json_parse_strict(const char *buf, size_t len, const char **why, size_t *at)
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	json_object *o = json_tokener_parse_ex(tok, buf, (int)len);
 	enum json_tokener_error e = json_tokener_get_error(tok);
+	if (e == json_tokener_continue) {
+		/* a top-level number or literal: json-c waits for more input; end it */
+		o = json_tokener_parse_ex(tok, "", 1);
+		e = json_tokener_get_error(tok);
+	}
 	size_t end = json_tokener_get_parse_end(tok);
 	json_tokener_free(tok);
 	if (e != json_tokener_success || o == NULL) {

@@ -195,7 +195,13 @@ read_file(struct config *c, const char *path, bool must_exist, struct errbuf *e)
 		}
 		set_value(c, d, val, where, e);
 	}
+	bool failed = ferror(f) != 0;
 	fclose(f);
+	if (failed) {
+		adderr(e, "cannot read configuration file %s: %s", path,
+		    errno == EISDIR ? "it is a directory" : strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 

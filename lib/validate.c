@@ -97,10 +97,28 @@ valid_http_uri(const char *s, size_t n)
 	return true;
 }
 
+/* The quoted label of a field path: array indexes in brackets ("items[0].quantity"). */
 static const char *
 label_of(struct arena *a, const char *path)
 {
-	return arena_printf(a, "\"%s\"", path);
+	size_t n = strlen(path);
+	char *out = arena_alloc(a, n * 2 + 3), *o = out;
+	*o++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		if (path[i] == '.' && i + 1 < n && path[i + 1] >= '0' && path[i + 1] <= '9') {
+			*o++ = '[';
+			i++;
+			while (i < n && path[i] >= '0' && path[i] <= '9')
+				*o++ = path[i++];
+			*o++ = ']';
+			i--;
+			continue;
+		}
+		*o++ = path[i];
+	}
+	*o++ = '"';
+	*o = '\0';
+	return out;
 }
 
 static void err(struct arena *, json_object *, const char *, const char *, ...)
