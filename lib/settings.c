@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifndef WEBIX_DEFAULT_CONFIG
+#define WEBIX_DEFAULT_CONFIG "/etc/webix/webix.conf"
+#endif
 #define OFF(f) offsetof(struct config, f)
 #define ALL (CFG_NEED_API | CFG_NEED_MIGRATE)
 
@@ -229,7 +232,7 @@ config_load(struct config *c, const char *path, unsigned need, char *err, size_t
 		path = getenv("WEBIX_CONFIG");
 		must = path != NULL && *path != '\0';
 		if (!must)
-			path = "/etc/webix/webix.conf";
+			path = WEBIX_DEFAULT_CONFIG;
 	}
 	read_file(c, path, must, &e);
 
@@ -252,6 +255,12 @@ config_load(struct config *c, const char *path, unsigned need, char *err, size_t
 			if (required)
 				adderr(&e, "%s is not set: %s Set it in %s or in the environment.",
 				    d->name, d->doc, path);
+			continue;
+		}
+		if (strstr(v, "CHANGE-ME") != NULL && required) {
+			adderr(&e, "%s still holds the example value from webix.conf.example: %s", d->name,
+			    d->type == CFG_SECRET ? "generate one with: openssl rand -base64 48"
+			    : "put the real value in");
 			continue;
 		}
 		if (d->type == CFG_SECRET && strlen(v) < (size_t)d->min && required)
