@@ -213,6 +213,10 @@ int h_perform(CURL *curl, const struct h_req *q, struct h_resp *r)
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
 	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, header_cb);
 	curl_easy_setopt(curl, CURLOPT_HEADERDATA, r);
+	if (q->source_addr != NULL) {
+		snprintf(line, sizeof(line), "host!%s", q->source_addr);
+		curl_easy_setopt(curl, CURLOPT_INTERFACE, line);  /* libcurl copies it */
+	}
 
 	if (strcmp(method, "HEAD") == 0)
 		curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);

@@ -37,6 +37,8 @@ struct h_req {
 	int plain_http;             /* http:// on WEBIX_HTTP_PORT instead of https */
 	int no_verify_host;         /* keep the CA but do not match the name (unknown Host) */
 	int no_retry_429;           /* h_do() only: do not wait and retry on 429 */
+	const char *source_addr;    /* bind this local address (e.g. "127.0.0.9", any 127.x
+	                             * on Linux) to appear as another client; NULL: default */
 };
 
 struct h_header {
