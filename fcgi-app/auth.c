@@ -117,8 +117,9 @@ static const struct vfield change_fields[] = {
 	{ .name = NULL },
 };
 
+/* no length limit: any string that is not one of our tokens is simply invalid (401) */
 static const struct vfield refresh_fields[] = {
-	{ .name = "refreshToken", .type = V_STRING, .flags = VF_REQUIRED, .max = 200 },
+	{ .name = "refreshToken", .type = V_STRING, .flags = VF_REQUIRED },
 	{ .name = NULL },
 };
 
@@ -377,10 +378,12 @@ h_auth_refresh(struct req *r, struct resp *rs)
 	struct vval v[1];
 	if (rl_hit_or_reply(r, rs, "refresh", r->app->cfg->refresh_per_minute, 60) < 0)
 		return -1;
-	json_object *rt;
-	if (r->json && json_object_is_type(r->json, json_type_object) &&
-	    (!json_object_object_get_ex(r->json, "refreshToken", &rt) ||
-	    (json_object_is_type(rt, json_type_string) && json_object_get_string_len(rt) == 0)))
+	/* as the original: a missing or falsy refreshToken (or no body) is its own 400 */
+	json_object *rt = NULL;
+	if (r->json == NULL || (json_object_is_type(r->json, json_type_object) &&
+	    (!json_object_object_get_ex(r->json, "refreshToken", &rt) || rt == NULL ||
+	    (json_object_is_type(rt, json_type_string) && json_object_get_string_len(rt) == 0) ||
+	    (json_object_is_type(rt, json_type_boolean) && !json_object_get_boolean(rt)))))
 		return resp_error(r, rs, 400, "bad_request", "Refresh token required", NULL);
 	if (validate_or_reply(r, rs, refresh_fields, v) < 0)
 		return -1;

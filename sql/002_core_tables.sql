@@ -107,6 +107,8 @@ ALTER TABLE audit_log ENABLE ROW LEVEL SECURITY;
 ALTER TABLE audit_log FORCE ROW LEVEL SECURITY;
 CREATE POLICY audit_log_read ON audit_log FOR SELECT
     USING (org_id = (SELECT app_org_id()));
+-- the schema owner (operators, reports) reads every row, account events included
+CREATE POLICY audit_log_owner_read ON audit_log FOR SELECT TO CURRENT_USER USING (true);
 -- account events (register, login) have no organization
 CREATE POLICY audit_log_write ON audit_log FOR INSERT
     WITH CHECK (org_id IS NULL OR org_id = (SELECT app_org_id()));
