@@ -20,9 +20,10 @@ show_log() {
 	fi
 }
 
-# run_as_service_user CMD... — run CMD as the unprivileged service user, from /.
+# run_as_service_user CMD... — run CMD as the unprivileged service user, from /, without
+# scripts/dev's lock (fd 9: daemons must not inherit it).
 run_as_service_user() {
-	(cd / && setpriv --reuid="$SVC_USER" --regid="$SVC_USER" --init-groups -- "$@")
+	(cd / && setpriv --reuid="$SVC_USER" --regid="$SVC_USER" --init-groups -- "$@" 9>&-)
 }
 
 # read_pid FILE — print the PID in FILE (first line, digits only), or nothing.
@@ -132,6 +133,16 @@ regex_quote() {
 		esac
 	done
 	printf '%s' "$out"
+}
+
+# geo_entries "a,b/8" — "a 1; b/8 1;" for an nginx geo block ("# none" if empty).
+geo_entries() {
+	local list=${1//,/ } a out=''
+	for a in $list; do
+		[[ $a =~ ^[0-9A-Fa-f:.]+(/[0-9]+)?$ ]] || die "not an address: $a"
+		out+="$a 1; "
+	done
+	printf '%s' "${out:-# none}"
 }
 
 # render TEMPLATE OUTPUT KEY=VALUE... — replace every @KEY@ in TEMPLATE; refuse to

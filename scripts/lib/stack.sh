@@ -181,7 +181,8 @@ stack_settings() {
 		"WEBIX_BASE_DOMAIN=${CFG[BASE_DOMAIN]}" \
 		"MEDIA_DIR=$STATE/media" \
 		"WEBIX_MAX_BODY=${CFG[MAX_BODY]}" \
-		"WEBIX_SQL_DIR=$REPO/sql"
+		"WEBIX_SQL_DIR=$REPO/sql" \
+		"RATE_LIMIT_EXEMPT=${CFG[LIMIT_EXEMPT]}"
 }
 
 # <state>/env: what `scripts/dev env` prints and `scripts/dev test` exports to e2e tests.
@@ -237,6 +238,7 @@ stack_nginx_conf() {
 		"CLIENT_URL_RE=$(regex_quote "${CFG[CLIENT_URL]}")" \
 		"RATE_GENERAL=${CFG[RATE_GENERAL]}" "BURST_GENERAL=${CFG[BURST_GENERAL]}" \
 		"RATE_AUTH=${CFG[RATE_AUTH]}" "BURST_AUTH=${CFG[BURST_AUTH]}" \
+		"LIMIT_EXEMPT=$(geo_entries "${CFG[LIMIT_EXEMPT]}")" \
 		"SOCKET=$API_SOCK" \
 		"HTTP_LISTEN=127.0.0.1:${CFG[HTTP_PORT]}" \
 		"HTTPS_LISTEN=127.0.0.1:${CFG[HTTPS_PORT]}" \
@@ -472,7 +474,7 @@ api_start() {
 	# setpriv: the service user. Both exec, so $! is the master's pid.
 	env -i "${envs[@]}" setsid setpriv --reuid="$SVC_USER" --regid="$SVC_USER" --init-groups \
 		-- "$STATE/bin/webix-api" -c "$STATE/webix.conf" \
-		</dev/null >>"$LOGS/webix-api.log" 2>&1 &
+		</dev/null >>"$LOGS/webix-api.log" 2>&1 9>&- &
 	pid=$!
 	printf '%s\n' "$pid" >"$RUN/webix-api.launch.pid"
 	local deadline=$((SECONDS + 30))
@@ -503,7 +505,7 @@ api_stop() {
 # ---- nginx --------------------------------------------------------------------------------
 
 nginx_cmd() {
-	nginx -p "$STATE/nginx/" -c "$STATE/nginx/nginx.conf" -e "$LOGS/nginx-error.log" "$@"
+	nginx -p "$STATE/nginx/" -c "$STATE/nginx/nginx.conf" -e "$LOGS/nginx-error.log" "$@" 9>&-
 }
 
 nginx_check() {
@@ -518,8 +520,7 @@ nginx_start() {
 	nginx_check
 	pid=$(read_pid "$RUN/nginx.pid")
 	if pid_alive "$pid" nginx; then
-		log "reloading nginx (pid $pid)"
-		kill -HUP "$pid"
+		log "nginx already running (pid $pid)"
 		return 0
 	fi
 	rm -f "$RUN/nginx.pid"
