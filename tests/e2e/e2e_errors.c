@@ -313,15 +313,16 @@ static void t_http_redirects_to_https(struct h_case *c)
 }
 
 /* ---- rate limit: keep last, it leaves the auth zone throttled for a moment ----
- * The body fails validation on purpose: nginx's limit_req counts requests whatever they
- * carry, while failed logins would also feed the app's per-address brute-force lock,
- * which outlives this program and would turn later logins from 127.0.0.1 into 429s. */
+ * From this run's own loopback address, so it neither inherits throttling from earlier
+ * tests nor leaves it for 127.0.0.1. The body fails validation on purpose: nginx's
+ * limit_req counts requests whatever they carry, while failed logins would also feed the
+ * app's per-address brute-force lock, which outlives this program. */
 
 static void t_rate_limited(struct h_case *c)
 {
 	static const char body[] = "{}";
 	const struct h_req q = { .method = "POST", .path = LOGIN,
-	    .ctype = "application/json", .body = body };
+	    .ctype = "application/json", .body = body, .source_addr = h_private_addr() };
 	CURL *curl = h_curl_new();
 	struct h_resp r, first429 = { 0 };
 	int n429 = 0, nother = 0, nbad = 0;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 struct h_env h_env;
 
@@ -340,6 +341,19 @@ const char *h_brief(struct h_resp *r)
 	return r->brief;
 }
 
+const char *h_private_addr(void)
+{
+	static char addr[32];
+
+	if (addr[0] == '\0') {
+		unsigned long v = ((unsigned long)getpid() * 2654435761UL) ^ (unsigned long)time(NULL);
+
+		snprintf(addr, sizeof(addr), "127.%lu.%lu.%lu", v % 254 + 1, (v >> 8) % 256,
+		    (v >> 16) % 254 + 1);
+	}
+	return addr;
+}
+
 /* ---- JSON ---- */
 
 struct json_object *h_jget(struct json_object *obj, const char *path)
@@ -437,7 +451,7 @@ void h_run_with(const char *name, h_case_arg_fn *fn, const void *arg)
 
 int h_finish(void)
 {
-	fprintf(stderr, "%d passed, %d failed\n", n_passed, n_failed);
+	fprintf(stderr, "(%d of %d cases passed)\n", n_passed, n_passed + n_failed);
 	curl_global_cleanup();
 	return n_failed ? 1 : 0;
 }
@@ -526,6 +540,14 @@ long long h_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long long h_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 void h_sleep_ms(long ms)

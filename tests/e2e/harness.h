@@ -115,8 +115,14 @@ int h_expect_json(struct h_case *c, struct h_resp *r, long status);
  * non-empty code when NULL), requestId equal to X-Request-Id. */
 int h_expect_error(struct h_case *c, struct h_resp *r, long status, const char *code);
 
+/* A loopback address of this process's own, "127.A.B.C" (static; for .source_addr), so
+ * a case that trips rate limits or login locks neither inherits nor leaves them for
+ * 127.0.0.1. Differs between runs, so runs against a long-lived stack do not add up. */
+const char *h_private_addr(void);
+
 /* Time. */
 long long h_now_ms(void);   /* monotonic */
+long long h_now_us(void);   /* monotonic, microseconds */
 void h_sleep_ms(long ms);
 
 #endif
