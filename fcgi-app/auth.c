@@ -575,6 +575,37 @@ h_auth_verify(struct req *r, struct resp *rs)
 	return 0;
 }
 
+/*
+ * Begin a transaction and spend the one-time token of `purpose`: its user id (arena) or
+ * NULL with the answer sent (400 invalid or expired, 503) and nothing left open.
+ */
+static const char *
+use_token_or_reply(struct req *r, struct resp *rs, const char *token, const char *purpose)
+{
+	char hash[TOKEN_HASH_HEX];
+	token_hash(&r->app->keys, token, hash);
+	struct db *db = &r->app->db;
+	if (db_begin(db, NULL, NULL) != DB_OK) {
+		resp_db_error(r, rs, db);
+		return NULL;
+	}
+	const char *p[2] = { hash, purpose };
+	PGresult *t = db_exec(db, &stmts[S_TOKEN_USE], p);
+	if (t == NULL) {
+		resp_db_error(r, rs, db);
+		return NULL;
+	}
+	if (PQntuples(t) == 0) {
+		PQclear(t);
+		db_rollback(db);
+		resp_error(r, rs, 400, "bad_request", "Invalid or expired token", NULL);
+		return NULL;
+	}
+	const char *uid = arena_strdup(&r->arena, PQgetvalue(t, 0, 0));
+	PQclear(t);
+	return uid;
+}
+
 /* POST /api/auth/verify-email — 200, 400, 503 */
 int
 h_auth_verify_email(struct req *r, struct resp *rs)
@@ -582,22 +613,10 @@ h_auth_verify_email(struct req *r, struct resp *rs)
 	struct vval v[1];
 	if (validate_or_reply(r, rs, token_fields, v) < 0)
 		return -1;
-	char hash[TOKEN_HASH_HEX];
-	token_hash(&r->app->keys, v[0].s, hash);
 	struct db *db = &r->app->db;
-	if (db_begin(db, NULL, NULL) != DB_OK)
-		return resp_db_error(r, rs, db);
-	const char *p[2] = { hash, "verify_email" };
-	PGresult *t = db_exec(db, &stmts[S_TOKEN_USE], p);
-	if (t == NULL)
-		return resp_db_error(r, rs, db);
-	if (PQntuples(t) == 0) {
-		PQclear(t);
-		db_rollback(db);
-		return resp_error(r, rs, 400, "bad_request", "Invalid or expired token", NULL);
-	}
-	const char *uid = arena_strdup(&r->arena, PQgetvalue(t, 0, 0));
-	PQclear(t);
+	const char *uid = use_token_or_reply(r, rs, v[0].s, "verify_email");
+	if (uid == NULL)
+		return -1;
 	const char *pu[1] = { uid };
 	db_queue(db, &stmts[S_USER_VERIFIED], pu);
 	audit_queue(r, NULL, uid, "email_verified", "user", uid, NULL);
@@ -647,24 +666,13 @@ h_auth_reset_password(struct req *r, struct resp *rs)
 	struct vval v[2];
 	if (validate_or_reply(r, rs, reset_fields, v) < 0)
 		return -1;
-	char hash[TOKEN_HASH_HEX], pw[PASSWORD_HASH_MAX];
-	token_hash(&r->app->keys, v[0].s, hash);
+	char pw[PASSWORD_HASH_MAX];
 	if (password_hash(v[1].s, v[1].len, pw, sizeof(pw)) < 0)
 		return internal(r, rs, "password hashing failed");
 	struct db *db = &r->app->db;
-	if (db_begin(db, NULL, NULL) != DB_OK)
-		return resp_db_error(r, rs, db);
-	const char *p[2] = { hash, "reset_password" };
-	PGresult *t = db_exec(db, &stmts[S_TOKEN_USE], p);
-	if (t == NULL)
-		return resp_db_error(r, rs, db);
-	if (PQntuples(t) == 0) {
-		PQclear(t);
-		db_rollback(db);
-		return resp_error(r, rs, 400, "bad_request", "Invalid or expired token", NULL);
-	}
-	const char *uid = arena_strdup(&r->arena, PQgetvalue(t, 0, 0));
-	PQclear(t);
+	const char *uid = use_token_or_reply(r, rs, v[0].s, "reset_password");
+	if (uid == NULL)
+		return -1;
 	const char *ps[2] = { uid, pw };
 	db_queue(db, &stmts[S_USER_SET_PASSWORD], ps);
 	audit_queue(r, NULL, uid, "password_reset", "user", uid, NULL);
