@@ -1,6 +1,6 @@
 /* worker.c — the FastCGI accept loop of one worker, and the translation of FastCGI params
- * into a struct req. SIGTERM is only let in while the worker waits in accept(), so a
- * request in progress always finishes. */
+ * into a struct req. SIGTERM is only let in while the worker waits for a connection in
+ * ppoll(), so a request in progress always finishes. */
 #include "worker.h"
 #include "app.h"
 #include "authn.h"
@@ -9,6 +9,9 @@
 #include "log.h"
 #include "util.h"
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <time.h>
 #include <fcgiapp.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -130,7 +133,7 @@ worker_main(const struct config *cfg, int listen_fd, int ready_fd, pid_t master)
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;        /* no SA_RESTART: accept() must return EINTR */
+	sa.sa_handler = on_term;        /* no SA_RESTART: ppoll() must return EINTR */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
@@ -170,16 +173,31 @@ worker_main(const struct config *cfg, int listen_fd, int ready_fd, pid_t master)
 		log_errno(LOG_WARN, "cannot tell the master this worker is ready");
 	close(ready_fd);
 
+	/*
+	 * Wait for a connection in ppoll(), the only place SIGTERM is let in (atomically, so
+	 * it cannot be missed). libfcgi's accept runs with SIGTERM blocked: a signal inside it
+	 * would make it drop the connection it just accepted. The listening socket is
+	 * non-blocking, so a worker that loses the race for a connection gets EAGAIN back.
+	 */
+	sigset_t waitmask;
+	sigprocmask(SIG_SETMASK, NULL, &waitmask);
+	sigdelset(&waitmask, SIGTERM);
+	sigdelset(&waitmask, SIGINT);
+	int fl = fcntl(listen_fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK);
 	for (;;) {
-		sigprocmask(SIG_UNBLOCK, &term, NULL);
 		if (stop_requested || getppid() != master)
 			break;
-		int rc = FCGX_Accept_r(&fr);
-		sigprocmask(SIG_BLOCK, &term, NULL);
-		if (rc < 0) {
-			if (stop_requested)
-				break;
-			if (errno != EINTR) {
+		struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
+		struct timespec tick = { 1, 0 };
+		int pr = ppoll(&pfd, 1, &tick, &waitmask);
+		if (stop_requested)
+			break;
+		if (pr <= 0 || !(pfd.revents & POLLIN))
+			continue;
+		if (FCGX_Accept_r(&fr) < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
 				log_errno(LOG_ERROR, "FastCGI accept failed");
 				usleep(100000);
 			}
