@@ -3,6 +3,7 @@
 #include "db.h"
 #include "log.h"
 #include "util.h"
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,10 +132,41 @@ prepare_all(struct db *db)
 	return result;
 }
 
+/*
+ * An idle connection whose server went away (restart, failover) has its socket readable
+ * at EOF: notice it before use, without a round trip, so no request pays for it.
+ */
+static bool
+conn_alive(struct db *db)
+{
+	if (PQstatus(db->conn) != CONNECTION_OK)
+		return false;
+	struct pollfd pfd = { .fd = PQsocket(db->conn), .events = POLLIN };
+	if (pfd.fd < 0)
+		return false;
+	if (poll(&pfd, 1, 0) <= 0)
+		return true;
+	if (pfd.revents & (POLLERR | POLLHUP | POLLNVAL))
+		return false;
+	/* readable while idle: a notice, or the end of the connection */
+	if (PQconsumeInput(db->conn) != 1 || PQstatus(db->conn) != CONNECTION_OK)
+		return false;
+	PGresult *r;
+	while ((r = PQgetResult(db->conn)) != NULL) {
+		bool fatal = PQresultStatus(r) == PGRES_FATAL_ERROR;
+		PQclear(r);
+		if (fatal)
+			return false;
+	}
+	return PQstatus(db->conn) == CONNECTION_OK;
+}
+
 enum db_status
 db_ensure(struct db *db)
 {
-	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
+	if (db->conn != NULL && !db->in_tx && conn_alive(db))
+		return DB_OK;
+	if (db->conn != NULL && db->in_tx && PQstatus(db->conn) == CONNECTION_OK)
 		return DB_OK;
 	uint64_t now = util_now_us();
 	if (db->conn == NULL && now < db->next_try_us)
