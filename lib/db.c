@@ -132,6 +132,17 @@ prepare_all(struct db *db)
 	return result;
 }
 
+/* Server notices go to our JSON log, never bare to stderr. */
+static void
+log_notice(void *arg, const char *message)
+{
+	(void)arg;
+	size_t n = strlen(message);
+	while (n > 0 && message[n - 1] == '\n')
+		n--;
+	log_msg(LOG_WARN, "postgres: %.*s", (int)n, message);
+}
+
 /*
  * An idle connection whose server went away (restart, failover) has its socket readable
  * at EOF: notice it before use, without a round trip, so no request pays for it.
@@ -144,21 +155,28 @@ conn_alive(struct db *db)
 	struct pollfd pfd = { .fd = PQsocket(db->conn), .events = POLLIN };
 	if (pfd.fd < 0)
 		return false;
-	if (poll(&pfd, 1, 0) <= 0)
-		return true;
-	if (pfd.revents & (POLLERR | POLLHUP | POLLNVAL))
-		return false;
-	/* readable while idle: a notice, or the end of the connection */
-	if (PQconsumeInput(db->conn) != 1 || PQstatus(db->conn) != CONNECTION_OK)
-		return false;
-	PGresult *r;
-	while ((r = PQgetResult(db->conn)) != NULL) {
-		bool fatal = PQresultStatus(r) == PGRES_FATAL_ERROR;
-		PQclear(r);
-		if (fatal)
+	/*
+	 * Readable while idle: a notice, or the server's goodbye (an ErrorResponse, which
+	 * libpq passes to the notice processor, then EOF). One read may return the message
+	 * without the EOF behind it, so read until the socket has nothing more to say.
+	 */
+	for (int rounds = 0; rounds < 8; rounds++) {
+		pfd.revents = 0;
+		if (poll(&pfd, 1, 0) <= 0)
+			return PQstatus(db->conn) == CONNECTION_OK;
+		if (pfd.revents & (POLLERR | POLLHUP | POLLNVAL))
 			return false;
+		if (PQconsumeInput(db->conn) != 1 || PQstatus(db->conn) != CONNECTION_OK)
+			return false;
+		PGresult *r;
+		while ((r = PQgetResult(db->conn)) != NULL) {
+			bool fatal = PQresultStatus(r) == PGRES_FATAL_ERROR;
+			PQclear(r);
+			if (fatal)
+				return false;
+		}
 	}
-	return PQstatus(db->conn) == CONNECTION_OK;
+	return false; /* still chattering after eight reads while idle: start afresh */
 }
 
 enum db_status
@@ -185,6 +203,7 @@ db_ensure(struct db *db)
 		db->next_try_us = now + 500000; /* at most two attempts a second */
 		return DB_UNAVAILABLE;
 	}
+	PQsetNoticeProcessor(db->conn, log_notice, NULL);
 	if (prepare_all(db) != DB_OK) {
 		log_msg(LOG_ERROR, "database session set-up failed: %s", db->msg);
 		enum db_status st = db->status;
