@@ -4,6 +4,7 @@
 #include "authn.h"
 #include "jsonscan.h"
 #include "log.h"
+#include "orgaccess.h"
 #include "router.h"
 #include "util.h"
 #include <stdio.h>
@@ -94,10 +95,20 @@ dispatch(struct req *r, struct resp *rs, body_reader rd, void *ctx)
 		return;
 	if ((m.route->flags & R_AUTH) && authn_require(r, rs) < 0)
 		return;
+	if ((m.route->flags & R_TENANT_SUB) && r->tenant && *r->tenant &&
+	    strcasecmp(r->tenant, req_param(r, 0)) != 0) {
+		resp_error(r, rs, 404, "not_found", "Organization not found", NULL);
+		return;
+	}
+	if ((m.route->flags & R_ORG) && org_access_begin(r, rs) < 0)
+		return;
 	if (m.route->handler(r, rs) == 0 && rs->status == 0)
 		resp_error(r, rs, 500, "internal", "Internal server error", NULL);
 	if (rs->status == 0)
 		resp_error(r, rs, 500, "internal", "Internal server error", NULL);
+	/* a handler that answered without finishing its transaction: nothing of it stays */
+	if (r->app && r->app->db.in_tx)
+		db_rollback(&r->app->db);
 }
 
 void

@@ -23,7 +23,36 @@ int h_auth_verify_email(struct req *, struct resp *);
 int h_auth_forgot_password(struct req *, struct resp *);
 int h_auth_reset_password(struct req *, struct resp *);
 
+/* organizations.c (R_ORG handlers run in the transaction dispatch opened with the
+ * access check queued: they never call db_begin, they finish with db_exec_commit or
+ * db_commit; dispatch rolls back whatever is left open) */
+int h_org_create(struct req *, struct resp *);         /* 201, 400, 409 */
+int h_org_list(struct req *, struct resp *);           /* 200, 400 */
+int h_org_get(struct req *, struct resp *);            /* 200 */
+int h_org_update(struct req *, struct resp *);         /* 200, 400, 403, 409 */
+int h_org_set_status(struct req *, struct resp *);     /* 200, 400, 403, 409 */
+int h_org_delete(struct req *, struct resp *);         /* 200 */
+int h_org_by_subdomain(struct req *, struct resp *);   /* 200, 404 */
+int h_org_check_subdomain(struct req *, struct resp *);/* 200 */
+
+/* members.c */
+int h_members_list(struct req *, struct resp *);       /* 200, 400 */
+int h_members_add(struct req *, struct resp *);        /* 201, 400, 403, 404, 409 */
+int h_members_set_role(struct req *, struct resp *);   /* 200, 400, 403, 404, 409 */
+int h_members_remove(struct req *, struct resp *);     /* 200, 403, 404, 409 */
+int h_members_leave(struct req *, struct resp *);      /* 200, 409 */
+
+/* testroutes.c (WEBIX_TEST_ROUTES=1 only) */
+int h_test_unscoped(struct req *, struct resp *);
+int h_test_unscoped_org(struct req *, struct resp *);
+
 /* Statement tables each module registers at worker start. */
 void health_register(void);
 void auth_register(void);
+void organizations_register(void);
+void members_register(void);
+void testroutes_register(void);
+void orgaccess_register(void);
+/* All of the above (routes.c). */
+void handlers_register(void);
 #endif

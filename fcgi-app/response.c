@@ -4,6 +4,7 @@
 #include "app.h"
 #include "log.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -55,6 +56,27 @@ resp_ok(struct resp *rs, int status, const char *message, json_object *data)
 }
 
 void
+resp_ok_raw(struct req *r, struct resp *rs, int status, const char *message,
+    const char *data_json)
+{
+	const char *msg = "";
+	if (message) {
+		json_object *m = json_object_new_string(message);
+		msg = arena_printf(&r->arena, "\"message\":%s,", json_object_to_json_string_ext(m,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(m);
+	}
+	char *body = arena_printf(&r->arena, "{\"success\":true,%s\"data\":%s}", msg,
+	    data_json && *data_json ? data_json : "null");
+	json_object_put(rs->body);
+	rs->body = NULL;
+	rs->status = status;
+	rs->raw = body;
+	rs->raw_len = strlen(body);
+	rs->content_type = "application/json; charset=utf-8";
+}
+
+void
 resp_json(struct resp *rs, int status, json_object *body)
 {
 	set_body(rs, status, body);
@@ -100,14 +122,23 @@ resp_db_error(struct req *r, struct resp *rs, const struct db *db)
 		return resp_error(r, rs, 409, "conflict", "Conflict with the current state", NULL);
 	case DB_INVALID:
 		return resp_error(r, rs, 400, "bad_request", "Invalid value", NULL);
-	default:
-		log_msg(LOG_ERROR, "database error %s: %s", db->sqlstate, db->msg);
-		resp_error(r, rs, 500, "internal", "Internal server error", NULL);
-		/* NODE_ENV=development: the detail helps; never in production */
-		if (r->app && strcmp(r->app->cfg->node_env, "development") == 0)
-			json_object_object_add(rs->body, "error", json_object_new_string(db->msg));
-		return -1;
+	case DB_REFUSED: {
+		int st = atoi(db->sqlstate + 2);
+		const char *code = st == 404 ? "not_found" : st == 403 ? "forbidden" :
+		    st == 409 ? "conflict" : st == 400 ? "bad_request" : NULL;
+		if (code != NULL)
+			return resp_error(r, rs, st, code, arena_strdup(&r->arena, db->primary), NULL);
+		break;
 	}
+	default:
+		break;
+	}
+	log_msg(LOG_ERROR, "database error %s: %s", db->sqlstate, db->msg);
+	resp_error(r, rs, 500, "internal", "Internal server error", NULL);
+	/* NODE_ENV=development: the detail helps; never in production */
+	if (r->app && strcmp(r->app->cfg->node_env, "development") == 0)
+		json_object_object_add(rs->body, "error", json_object_new_string(db->msg));
+	return -1;
 }
 
 void

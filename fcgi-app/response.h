@@ -24,6 +24,10 @@ struct resp {
 
 /* Success envelope {"success":true, "message"?, "data"?}; data is taken over. */
 void resp_ok(struct resp *, int status, const char *message, json_object *data);
+/* The success envelope around data that is already JSON text (e.g. built by PostgreSQL),
+ * without parsing it again; the text is copied into the request arena. */
+void resp_ok_raw(struct req *, struct resp *, int status, const char *message,
+    const char *data_json);
 /* Any JSON body as is (taken over). */
 void resp_json(struct resp *, int status, json_object *body);
 /*

@@ -11,7 +11,10 @@ typedef int (*handler_fn)(struct req *, struct resp *);
 /* route flags */
 #define R_JSON   1u   /* the body, if any, must be JSON (parsed before the handler) */
 #define R_AUTH   2u   /* a valid access token is required */
-#define R_ORG    4u   /* acts in the organization of param 0 / the tenant host */
+#define R_ORG    4u   /* acts in the organization of param 0, which must be the tenant
+                       * host's when there is one: orgaccess.c opens the transaction */
+#define R_ANY_STATUS 8u /* R_ORG route still served while the organization is suspended */
+#define R_TENANT_SUB 16u /* param 0 is a subdomain: on a tenant host it must be the tenant */
 
 struct route {
 	const char *method;

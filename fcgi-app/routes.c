@@ -18,5 +18,42 @@ const struct route routes[] = {
 	{ "POST", "/api/auth/verify-email",    h_auth_verify_email,    NULL, R_JSON },
 	{ "POST", "/api/auth/forgot-password", h_auth_forgot_password, NULL, R_JSON },
 	{ "POST", "/api/auth/reset-password",  h_auth_reset_password,  NULL, R_JSON },
+
+	/* organizations (original-api.md §1.3); R_ORG: param 0 is the organization */
+#define ORG "/api/organizations/{organizationId:uuid}"
+	{ "POST", "/api/organizations",        h_org_create, NULL, R_JSON | R_AUTH },
+	{ "GET",  "/api/organizations",        h_org_list,   NULL, R_AUTH },
+	{ "GET",  "/api/organizations/subdomain/{subdomain:str}", h_org_by_subdomain, NULL,
+	  R_TENANT_SUB },
+	{ "GET",  "/api/organizations/check-subdomain/{subdomain:str}", h_org_check_subdomain,
+	  NULL, 0 },
+	{ "GET",    ORG, h_org_get,    "org:read",   R_AUTH | R_ORG | R_ANY_STATUS },
+	{ "PUT",    ORG, h_org_update, "org:write",  R_JSON | R_AUTH | R_ORG | R_ANY_STATUS },
+	{ "DELETE", ORG, h_org_delete, "org:delete", R_AUTH | R_ORG | R_ANY_STATUS },
+	{ "PUT",    ORG "/status", h_org_set_status, NULL, R_JSON | R_AUTH | R_ORG | R_ANY_STATUS },
+	{ "GET",    ORG "/users", h_members_list, "user:read",  R_AUTH | R_ORG },
+	{ "POST",   ORG "/users", h_members_add,  "user:write", R_JSON | R_AUTH | R_ORG },
+	{ "PUT",    ORG "/users/{userId:uuid}/role", h_members_set_role, "user:write",
+	  R_JSON | R_AUTH | R_ORG },
+	/* removing others needs user:delete, leaving needs nothing: sql/005 member_remove */
+	{ "DELETE", ORG "/users/{userId:uuid}", h_members_remove, NULL, R_AUTH | R_ORG | R_ANY_STATUS },
+	{ "POST",   ORG "/leave", h_members_leave, NULL, R_JSON | R_AUTH | R_ORG | R_ANY_STATUS },
+
+	/* isolation probes of the end-to-end tests (WEBIX_TEST_ROUTES=1 only) */
+	{ "GET", "/api/_test/unscoped", h_test_unscoped, NULL, R_AUTH },
+	{ "GET", "/api/_test/unscoped/{organizationId:uuid}", h_test_unscoped_org, "org:read",
+	  R_AUTH | R_ORG },
+#undef ORG
 };
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);
+
+void
+handlers_register(void)
+{
+	health_register();
+	auth_register();
+	orgaccess_register();
+	organizations_register();
+	members_register();
+	testroutes_register();
+}

@@ -155,8 +155,7 @@ worker_main(const struct config *cfg, int listen_fd, int ready_fd, pid_t master)
 	app.keys.audience = cfg->jwt_audience;
 	app.redis.on_connect = redis_connected;
 	app.redis.on_connect_ctx = &app;
-	health_register();
-	auth_register();
+	handlers_register();
 	db_ensure(&app.db);
 	redis_ensure(&app.redis);
 

@@ -71,6 +71,11 @@ classify(struct db *db, const PGresult *r)
 		set_status(db, DB_UNAVAILABLE, msg);
 		return DB_UNAVAILABLE;
 	}
+	if (st[0] == 'W' && st[1] == 'X') {
+		const char *pm = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+		snprintf(db->primary, sizeof(db->primary), "%s", pm ? pm : "Refused");
+		return set_status(db, DB_REFUSED, msg);
+	}
 	if (strcmp(st, "23505") == 0 || strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0)
 		return set_status(db, DB_CONFLICT, msg);
 	if (strcmp(st, "23503") == 0)
@@ -401,6 +406,27 @@ db_commit(struct db *db)
 	}
 	end_pipeline(db);
 	return DB_OK;
+}
+
+enum db_status
+db_flush(struct db *db)
+{
+	PGresult *r;
+	if (!db->in_tx)
+		return set_status(db, DB_ERROR, "db_flush outside a transaction");
+	if (db->conn == NULL)
+		return set_status(db, DB_UNAVAILABLE, "no database connection");
+	if (db->pending == 0)
+		return DB_OK;
+	enum db_status st = sync_read(db, -1, &r);
+	if (st != DB_OK) {
+		char msg[sizeof(db->msg)];
+		memcpy(msg, db->msg, sizeof(msg));
+		db_rollback(db);
+		db->status = st;
+		memcpy(db->msg, msg, sizeof(msg));
+	}
+	return st;
 }
 
 void

@@ -20,6 +20,8 @@ enum db_status {
 	DB_CONFLICT,    /* unique violation (23505) or serialization failure */
 	DB_FK,          /* foreign key violation (23503) */
 	DB_INVALID,     /* data exception / check violation (22xxx, 23514) */
+	DB_REFUSED,     /* our own refusal raised in SQL: SQLSTATE WXnnn, nnn the HTTP status,
+	                 * the primary message meant for the client (see sql/005) */
 	DB_ERROR        /* anything else: a bug */
 };
 
@@ -34,6 +36,7 @@ struct db {
 	char           sqlstate[6];
 	char           constraint[64];
 	char           msg[256];
+	char           primary[160]; /* DB_REFUSED: the client-facing message */
 };
 
 /* Register statements to prepare on every (re)connect. Call before db_connect(). */
@@ -58,6 +61,9 @@ PGresult *db_exec_commit(struct db *, const struct db_stmt *, const char *const 
 /* Queue a statement whose result is only checked at the next sync (no round trip). */
 void db_queue(struct db *, const struct db_stmt *, const char *const *params);
 enum db_status db_commit(struct db *);
+/* Sync what is queued and read it, keeping the transaction open (DB_OK, or the first
+ * failure — then the transaction is rolled back). */
+enum db_status db_flush(struct db *);
 void db_rollback(struct db *);
 
 /* Plain statement outside a transaction (webixctl, maintenance). PQclear the result. */

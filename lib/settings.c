@@ -74,6 +74,11 @@ const struct cfg_def cfg_defs[] = {
 	  "Token refreshes accepted per client address per minute." },
 	{ "FORGOT_PASSWORD_LIMIT_PER_HOUR", CFG_INT, OFF(forgot_per_hour), "10", 1, 1000000, 0,
 	  "Password-reset requests accepted per client address per hour." },
+	{ "ORG_LIMIT_PER_USER", CFG_INT, OFF(org_limit_per_user), "20", 1, 100000, 0,
+	  "Organizations one user may create (deleted ones do not count; super admins have no limit)." },
+	{ "WEBIX_TEST_ROUTES", CFG_INT, OFF(test_routes), "0", 0, 1, 0,
+	  "1 enables /api/_test/ routes used by the end-to-end tests (isolation probes); refused when "
+	  "NODE_ENV=production." },
 	{ "REFRESH_GRACE_SECONDS", CFG_INT, OFF(refresh_grace), "10", 0, 300, 0,
 	  "After a refresh, the previous refresh token still returns the current pair for this long "
 	  "(concurrent refreshes); later reuse revokes the session." },
@@ -274,6 +279,9 @@ config_load(struct config *c, const char *path, unsigned need, char *err, size_t
 	if ((need & CFG_NEED_API) && c->jwt_secret && c->jwt_refresh_secret &&
 	    *c->jwt_secret && strcmp(c->jwt_secret, c->jwt_refresh_secret) == 0)
 		adderr(&e, "JWT_SECRET and JWT_REFRESH_SECRET must be different secrets");
+	if (c->test_routes && c->node_env && strcmp(c->node_env, "production") == 0)
+		adderr(&e, "WEBIX_TEST_ROUTES = 1 is refused when NODE_ENV = production: "
+		    "set WEBIX_TEST_ROUTES = 0");
 	return e.n ? -1 : 0;
 }
 

@@ -40,6 +40,8 @@ struct config {
 	long  refresh_per_minute; /* REFRESH_LIMIT_PER_MINUTE */
 	long  forgot_per_hour;    /* FORGOT_PASSWORD_LIMIT_PER_HOUR */
 	long  refresh_grace;      /* REFRESH_GRACE_SECONDS */
+	long  org_limit_per_user; /* ORG_LIMIT_PER_USER */
+	long  test_routes;        /* WEBIX_TEST_ROUTES */
 };
 
 enum cfg_type { CFG_STR, CFG_SECRET, CFG_INT, CFG_OCTAL, CFG_URL_PG, CFG_URL_REDIS };

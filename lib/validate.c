@@ -265,6 +265,8 @@ check_field(struct arena *a, const struct vfield *f, const char *path, json_obje
 		out->d = isint ? (double)i : d;
 		return 0;
 	}
+	case V_ANY:
+		return 0;
 	case V_BOOL:
 		if (!json_object_is_type(v, json_type_boolean)) {
 			err(a, errors, path, "must be a boolean");

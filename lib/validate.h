@@ -16,7 +16,8 @@ enum vtype {
 	V_NUMBER,   /* number in [min, max] */
 	V_BOOL,
 	V_OBJECT,   /* nested object validated by .sub */
-	V_ARRAY_STR /* array of strings, each within min/max length; item count ≤ max_items */
+	V_ARRAY_STR,/* array of strings, each within min/max length; item count ≤ max_items */
+	V_ANY       /* any value, accepted and ignored (a key old clients send) */
 };
 
 #define VF_REQUIRED  1u

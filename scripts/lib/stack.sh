@@ -182,7 +182,8 @@ stack_settings() {
 		"MEDIA_DIR=$STATE/media" \
 		"WEBIX_MAX_BODY=${CFG[MAX_BODY]}" \
 		"WEBIX_SQL_DIR=$REPO/sql" \
-		"RATE_LIMIT_EXEMPT=${CFG[LIMIT_EXEMPT]}"
+		"RATE_LIMIT_EXEMPT=${CFG[LIMIT_EXEMPT]}" \
+		"WEBIX_TEST_ROUTES=$([[ ${CFG[MODE]:-dev} == test ]] && echo 1 || echo 0)"
 }
 
 # <state>/env: what `scripts/dev env` prints and `scripts/dev test` exports to e2e tests.

@@ -1,0 +1,74 @@
+/* paging.c — the page/limit query of every list (spec/README.md §3). */
+#include "paging.h"
+#include "validate.h"
+#include <stdio.h>
+#include <string.h>
+
+/* -1 absent, -2 malformed, else the value (digits only, at most 9 of them). */
+static long long
+query_int(struct req *r, const char *name)
+{
+	const char *v = req_query(r, name);
+	if (v == NULL)
+		return -1;
+	size_t n = strlen(v);
+	if (n == 0 || n > 9 || strspn(v, "0123456789") != n)
+		return -2;
+	long long x = 0;
+	for (size_t i = 0; i < n; i++)
+		x = x * 10 + (v[i] - '0');
+	return x;
+}
+
+int
+page_parse(struct req *r, struct resp *rs, struct page *pg)
+{
+	json_object *errors = json_object_new_array();
+	long long p = query_int(r, "page"), l = query_int(r, "limit");
+	if (p == -2)
+		validate_error(errors, "page", "\"page\" must be an integer");
+	else if (p != -1 && (p < 1 || p > PAGE_MAX_PAGE))
+		validate_error(errors, "page", p < 1 ? "\"page\" must be greater than or equal to 1" :
+		    "\"page\" must be less than or equal to 1000000");
+	if (l == -2)
+		validate_error(errors, "limit", "\"limit\" must be an integer");
+	else if (l != -1 && l < 1)
+		validate_error(errors, "limit", "\"limit\" must be greater than or equal to 1");
+	else if (l > PAGE_MAX_LIMIT)
+		validate_error(errors, "limit", "\"limit\" must be less than or equal to 100");
+	if (json_object_array_length(errors) > 0)
+		return resp_invalid(r, rs, errors);
+	json_object_put(errors);
+	pg->page = p == -1 ? 1 : p;
+	pg->limit = l == -1 ? PAGE_DEFAULT_LIMIT : l;
+	snprintf(pg->page_s, sizeof(pg->page_s), "%lld", pg->page);
+	snprintf(pg->limit_s, sizeof(pg->limit_s), "%lld", pg->limit);
+	snprintf(pg->offset_s, sizeof(pg->offset_s), "%lld", (pg->page - 1) * pg->limit);
+	return 0;
+}
+
+const char *
+query_enum(struct req *r, struct resp *rs, const char *name, const char *const *allowed,
+    bool *bad)
+{
+	*bad = false;
+	const char *v = req_query(r, name);
+	if (v == NULL || *v == '\0')
+		return NULL;
+	size_t cap = 2;
+	for (size_t i = 0; allowed[i]; i++) {
+		if (strcmp(allowed[i], v) == 0)
+			return v;
+		cap += strlen(allowed[i]) + 2;
+	}
+	char *list = arena_alloc(&r->arena, cap + 1), *q = list;
+	*q = '\0';
+	for (size_t i = 0; allowed[i]; i++)
+		q += sprintf(q, "%s%s", i ? ", " : "", allowed[i]);
+	json_object *errors = json_object_new_array();
+	validate_error(errors, name, arena_printf(&r->arena, "\"%s\" must be one of [%s]", name,
+	    list));
+	resp_invalid(r, rs, errors);
+	*bad = true;
+	return NULL;
+}
