@@ -89,7 +89,10 @@ dispatch(struct req *r, struct resp *rs, body_reader rd, void *ctx)
 	memcpy(r->params, m.params, sizeof(r->params));
 	r->nparams = m.nparams;
 
-	if (read_body(r, rs, rd, ctx) < 0)
+	if (m.route->flags & R_STREAM) {
+		r->read_body = rd;
+		r->read_ctx = ctx;
+	} else if (read_body(r, rs, rd, ctx) < 0)
 		return;
 	if ((m.route->flags & R_JSON) && parse_json(r, rs) < 0)
 		return;

@@ -23,6 +23,7 @@ struct req {
 	const char   *content_type;
 	long long     content_length; /* -1 when absent */
 	const char   *authorization;
+	const char   *if_none_match;  /* If-None-Match, for ETag revalidation */
 	const char   *user_agent;
 	const char   *remote_addr;
 	const char   *request_id;     /* from nginx ($request_id) */
@@ -30,6 +31,10 @@ struct req {
 	char         *body;           /* NUL-terminated copy, NULL when none */
 	size_t        body_len;
 	json_object  *json;           /* parsed body (owned; released by req_reset) */
+	/* R_STREAM routes: the body is not read by dispatch; read it with this (returns bytes
+	 * read, 0 at the end, < 0 on error), at most content_length bytes in all */
+	long        (*read_body)(void *ctx, char *buf, size_t n);
+	void         *read_ctx;
 	const struct route *route;
 	const char   *params[REQ_MAX_PARAMS]; /* typed path params, in pattern order */
 	int           nparams;

@@ -14,6 +14,7 @@ typedef int (*handler_fn)(struct req *, struct resp *);
 #define R_ORG    4u   /* acts in the organization of param 0, which must be the tenant
                        * host's when there is one: orgaccess.c opens the transaction */
 #define R_ANY_STATUS 8u /* R_ORG route still served while the organization is suspended */
+#define R_STREAM 32u  /* the handler reads the body itself (r->read_body): uploads */
 #define R_TENANT_SUB 16u /* param 0 is a subdomain: on a tenant host it must be the tenant */
 
 struct route {

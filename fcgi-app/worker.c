@@ -87,6 +87,7 @@ req_from_fcgi(struct req *r, FCGX_Request *fr)
 	}
 	r->authorization = param(fr, "HTTP_AUTHORIZATION");
 	r->user_agent = param(fr, "HTTP_USER_AGENT");
+	r->if_none_match = param(fr, "HTTP_IF_NONE_MATCH");
 	r->remote_addr = param(fr, "REMOTE_ADDR");
 	r->request_id = param(fr, "WEBIX_REQUEST_ID");
 	if (r->request_id == NULL) {
