@@ -53,6 +53,10 @@ authn_require(struct req *r, struct resp *rs)
 	if (token_verify_access(&r->app->keys, h + 7, time(NULL), &c) < 0)
 		return invalid(r, rs);
 	int rv = revoked_in_redis(r, c.session_id, c.user_id);
+	/* Redis (re)connected in this very request, or missed a revocation: until this
+	 * worker has pushed the recent revocations into it, its "not revoked" is no answer */
+	if (rv == 0 && r->app->revocation_sync_due)
+		rv = -1;
 	if (rv < 0) {
 		/* Redis down: ask PostgreSQL */
 		struct db *db = &r->app->db;
@@ -82,6 +86,8 @@ publish(struct app *app, const char *key_suffix)
 	snprintf(ttl, sizeof(ttl), "%d", ACCESS_TTL + CLOCK_SKEW + 60);
 	const char *argv[] = { "SET", key, "1", "EX", ttl };
 	redisReply *x = redis_cmd(&app->redis, 5, argv, NULL);
+	if (x == NULL) /* the connection may have gone stale while Redis restarted: once more */
+		x = redis_cmd(&app->redis, 5, argv, NULL);
 	if (x == NULL)
 		app->revocation_sync_due = true; /* pushed again once Redis answers */
 	freeReplyObject(x);
@@ -109,6 +115,8 @@ void
 authn_sync_revocations(struct app *app)
 {
 	struct db *db = &app->db;
+	if (redis_ensure(&app->redis) < 0)
+		return; /* still away: stays due */
 	app->revocation_sync_due = false;
 	if (db_begin(db, NULL, NULL) != DB_OK) {
 		app->revocation_sync_due = true;
@@ -121,7 +129,7 @@ authn_sync_revocations(struct app *app)
 	}
 	for (int i = 0; i < PQntuples(res); i++)
 		publish(app, PQgetvalue(res, i, 0));
-	if (PQntuples(res) > 0)
+	if (PQntuples(res) > 0 && !app->revocation_sync_due)
 		log_msg(LOG_INFO, "pushed %d recent revocations to redis", PQntuples(res));
 	PQclear(res);
 }

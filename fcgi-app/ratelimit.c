@@ -75,7 +75,12 @@ rl_locked_or_reply(struct req *r, struct resp *rs, const char *name, const char 
 	snprintf(k, sizeof(k), "webix:lk:%s:%s", name, key);
 	const char *argv[] = { "PTTL", k };
 	redisReply *x = cmd(r, 2, argv);
-	long long ms = x && x->type == REDIS_REPLY_INTEGER ? x->integer : -2;
+	if (x == NULL || x->type != REDIS_REPLY_INTEGER) {
+		freeReplyObject(x);
+		return r->app->cfg->rate_limit_fail_open ? 0 :
+		    resp_unavailable(r, rs, "Rate limiter unavailable, please retry");
+	}
+	long long ms = x->integer;
 	freeReplyObject(x);
 	if (ms > 0)
 		return too_many(r, rs, (long)((ms + 999) / 1000));

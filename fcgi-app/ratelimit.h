@@ -11,7 +11,8 @@
  * (RATE_LIMIT_EXEMPT) and Redis outages (when RATE_LIMIT_FAIL_OPEN) pass.
  */
 int rl_hit_or_reply(struct req *, struct resp *, const char *name, long limit, long window);
-/* If `key` of kind `name` is locked out, answer 429 with Retry-After and return -1. */
+/* If `key` of kind `name` is locked out, answer 429 with Retry-After and return -1.
+ * A Redis outage passes when RATE_LIMIT_FAIL_OPEN, else answers 503. */
 int rl_locked_or_reply(struct req *, struct resp *, const char *name, const char *key);
 /* Record a failure for key; from the threshold on it is locked for 2^(n-threshold) s,
  * at most max_lock seconds. */
