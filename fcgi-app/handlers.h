@@ -42,6 +42,30 @@ int h_members_set_role(struct req *, struct resp *);   /* 200, 400, 403, 404, 40
 int h_members_remove(struct req *, struct resp *);     /* 200, 403, 404, 409 */
 int h_members_leave(struct req *, struct resp *);      /* 200, 409 */
 
+/* webtoons.c */
+int h_webtoon_create(struct req *, struct resp *);     /* 201, 400 */
+int h_webtoon_list(struct req *, struct resp *);       /* 200, 400 */
+int h_webtoon_get(struct req *, struct resp *);        /* 200, 404 */
+int h_webtoon_update(struct req *, struct resp *);     /* 200, 400, 404 */
+int h_webtoon_delete(struct req *, struct resp *);     /* 200, 404 */
+int h_webtoon_publish(struct req *, struct resp *);    /* 200, 404 */
+int h_webtoon_unpublish(struct req *, struct resp *);  /* 200, 404 */
+int h_webtoon_archive(struct req *, struct resp *);    /* 200, 404 */
+
+/* episodes.c */
+int h_episode_create(struct req *, struct resp *);     /* 201, 400, 404, 409 */
+int h_episode_list(struct req *, struct resp *);       /* 200, 400, 404 */
+int h_episode_get(struct req *, struct resp *);        /* 200, 404 */
+int h_episode_update(struct req *, struct resp *);     /* 200, 400, 404, 409 */
+int h_episode_delete(struct req *, struct resp *);     /* 200, 404 */
+int h_episode_publish(struct req *, struct resp *);    /* 200, 404 */
+
+/* public.c (no authentication; the tenant host decides) */
+int h_public_webtoons(struct req *, struct resp *);    /* 200, 304, 400, 404 */
+int h_public_webtoon(struct req *, struct resp *);     /* 200, 304, 404 */
+int h_public_episodes(struct req *, struct resp *);    /* 200, 304, 400, 404 */
+int h_public_episode(struct req *, struct resp *);     /* 200, 304, 404 */
+
 /* testroutes.c (WEBIX_TEST_ROUTES=1 only) */
 int h_test_unscoped(struct req *, struct resp *);
 int h_test_unscoped_org(struct req *, struct resp *);
@@ -52,6 +76,9 @@ void auth_register(void);
 void organizations_register(void);
 void members_register(void);
 void testroutes_register(void);
+void webtoons_register(void);
+void episodes_register(void);
+void public_register(void);
 void orgaccess_register(void);
 /* All of the above (routes.c). */
 void handlers_register(void);

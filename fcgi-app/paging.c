@@ -1,5 +1,6 @@
 /* paging.c — the page/limit query of every list (spec/README.md §3). */
 #include "paging.h"
+#include "util.h"
 #include "validate.h"
 #include <stdio.h>
 #include <string.h>
@@ -68,6 +69,29 @@ query_enum(struct req *r, struct resp *rs, const char *name, const char *const *
 	json_object *errors = json_object_new_array();
 	validate_error(errors, name, arena_printf(&r->arena, "\"%s\" must be one of [%s]", name,
 	    list));
+	resp_invalid(r, rs, errors);
+	*bad = true;
+	return NULL;
+}
+
+const char *
+query_text(struct req *r, struct resp *rs, const char *name, size_t max, bool *bad)
+{
+	*bad = false;
+	const char *v = req_query(r, name);
+	if (v == NULL || *v == '\0')
+		return NULL;
+	size_t n = strlen(v);
+	const char *why = NULL;
+	if (!utf8_valid(v, n))
+		why = "must be valid UTF-8 text";
+	else if (utf16_length(v, n) > max)
+		why = arena_printf(&r->arena, "length must be less than or equal to %zu characters "
+		    "long", max);
+	if (why == NULL)
+		return v;
+	json_object *errors = json_object_new_array();
+	validate_error(errors, name, arena_printf(&r->arena, "\"%s\" %s", name, why));
 	resp_invalid(r, rs, errors);
 	*bad = true;
 	return NULL;

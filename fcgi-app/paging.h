@@ -25,4 +25,7 @@ int page_parse(struct req *, struct resp *, struct page *);
  */
 const char *query_enum(struct req *, struct resp *, const char *name,
     const char *const *allowed, bool *bad);
+/* Optional free-text query parameter of at most `max` characters of valid UTF-8: its value,
+ * NULL when absent or empty, *bad set (400 answered) otherwise. */
+const char *query_text(struct req *, struct resp *, const char *name, size_t max, bool *bad);
 #endif

@@ -39,6 +39,33 @@ const struct route routes[] = {
 	{ "DELETE", ORG "/users/{userId:uuid}", h_members_remove, NULL, R_AUTH | R_ORG | R_ANY_STATUS },
 	{ "POST",   ORG "/leave", h_members_leave, NULL, R_JSON | R_AUTH | R_ORG | R_ANY_STATUS },
 
+	/* content (original-api.md §1.4) */
+#define WT "/api/webtoons/{organizationId:uuid}"
+#define WID WT "/{webtoonId:uuid}"
+#define EP WID "/episodes/{episodeId:uuid}"
+	{ "POST",   WT,  h_webtoon_create, "content:write",  R_JSON | R_AUTH | R_ORG },
+	{ "GET",    WT,  h_webtoon_list,   "content:read",   R_AUTH | R_ORG },
+	{ "GET",    WID, h_webtoon_get,    "content:read",   R_AUTH | R_ORG },
+	{ "PUT",    WID, h_webtoon_update, "content:write",  R_JSON | R_AUTH | R_ORG },
+	{ "DELETE", WID, h_webtoon_delete, "content:delete", R_AUTH | R_ORG },
+	{ "POST",   WID "/publish",   h_webtoon_publish,   "content:write", R_JSON | R_AUTH | R_ORG },
+	{ "POST",   WID "/unpublish", h_webtoon_unpublish, "content:write", R_JSON | R_AUTH | R_ORG },
+	{ "POST",   WID "/archive",   h_webtoon_archive,   "content:write", R_JSON | R_AUTH | R_ORG },
+	{ "POST",   WID "/episodes", h_episode_create, "content:write", R_JSON | R_AUTH | R_ORG },
+	{ "GET",    WID "/episodes", h_episode_list,   "content:read",  R_AUTH | R_ORG },
+	{ "GET",    EP, h_episode_get,    "content:read",   R_AUTH | R_ORG },
+	{ "PUT",    EP, h_episode_update, "content:write",  R_JSON | R_AUTH | R_ORG },
+	{ "DELETE", EP, h_episode_delete, "content:delete", R_AUTH | R_ORG },
+	{ "POST",   EP "/publish", h_episode_publish, "content:write", R_JSON | R_AUTH | R_ORG },
+#undef EP
+#undef WID
+#undef WT
+	{ "GET", "/api/public/webtoons", h_public_webtoons, NULL, 0 },
+	{ "GET", "/api/public/webtoons/{webtoonId:uuid}", h_public_webtoon, NULL, 0 },
+	{ "GET", "/api/public/webtoons/{webtoonId:uuid}/episodes", h_public_episodes, NULL, 0 },
+	{ "GET", "/api/public/webtoons/{webtoonId:uuid}/episodes/{episodeId:uuid}",
+	  h_public_episode, NULL, 0 },
+
 	/* isolation probes of the end-to-end tests (WEBIX_TEST_ROUTES=1 only) */
 	{ "GET", "/api/_test/unscoped", h_test_unscoped, NULL, R_AUTH },
 	{ "GET", "/api/_test/unscoped/{organizationId:uuid}", h_test_unscoped_org, "org:read",
@@ -56,4 +83,7 @@ handlers_register(void)
 	organizations_register();
 	members_register();
 	testroutes_register();
+	webtoons_register();
+	episodes_register();
+	public_register();
 }

@@ -13,10 +13,17 @@ static const struct db_stmt probes[] = {
 	  "FROM memberships", 0 },
 	{ "probe_audit_log", "SELECT count(*), coalesce(jsonb_agg(DISTINCT org_id), '[]') "
 	  "FROM audit_log", 0 },
+	{ "probe_webtoons", "SELECT count(*), coalesce(jsonb_agg(DISTINCT org_id), '[]') "
+	  "FROM webtoons", 0 },
+	{ "probe_episodes", "SELECT count(*), coalesce(jsonb_agg(DISTINCT org_id), '[]') "
+	  "FROM episodes", 0 },
+	{ "probe_analytics", "SELECT count(*), coalesce(jsonb_agg(DISTINCT org_id), '[]') "
+	  "FROM analytics", 0 },
 	{ "probe_outbox", "SELECT count(*), coalesce(jsonb_agg(DISTINCT org_id), '[]') "
 	  "FROM outbox WHERE org_id IS NOT NULL", 0 },
 };
-static const char *const probe_tables[] = { "memberships", "audit_log", "outbox" };
+static const char *const probe_tables[] = { "memberships", "audit_log", "webtoons",
+	"episodes", "analytics", "outbox" };
 #define NPROBES (sizeof(probes) / sizeof(probes[0]))
 
 void

@@ -19,4 +19,6 @@ int      util_random(void *buf, size_t n);
 int      util_uuid4(char out[37]);
 /* Lower-case hex of n bytes into out (2n+1). */
 void     util_hex(const unsigned char *in, size_t n, char *out);
+/* Well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF, no NUL). */
+bool     utf8_valid(const char *s, size_t n);
 #endif

@@ -1,0 +1,135 @@
+/* public.c — /api/public/webtoons[...]: what readers see on <subdomain>.<base domain>
+ * without signing in — published content of that (active) organization, cacheable with
+ * ETag / 304. Reading a webtoon or an episode counts a view in the same round trip. */
+#include "handlers.h"
+#include "app.h"
+#include "etag.h"
+#include "paging.h"
+#include "webtoonlist.h"
+#include <string.h>
+
+enum { S_ENTER, S_LIST, S_WEBTOON, S_EPISODES, S_EPISODE, S__MAX };
+
+#define PUBLIC_MAX_AGE 60
+#define PUB_EPISODE "(episode_view(e::episodes, false, true) - 'content' - 'images')"
+
+static const struct db_stmt stmts[S__MAX] = {
+	/* the host's organization becomes the transaction's: row-level security scopes the rest */
+	[S_ENTER] = { "public_enter_tenant", "SELECT app_enter_tenant($1)", 1 },
+	[S_LIST] = { "public_webtoon_list", WEBTOON_LIST_SQL("true"), 7 },
+	[S_WEBTOON] = { "public_webtoon_counted",
+	  "WITH w AS (UPDATE webtoons w SET view_count = view_count + 1 WHERE w.id = $1 "
+	  "AND w.org_id = app_org_id() AND w.status = 'published' RETURNING w.*), "
+	  "a AS (INSERT INTO analytics (org_id, webtoon_id, metric_type, metric_value) "
+	  "SELECT w.org_id, w.id, 'webtoon_views', 1 FROM w) "
+	  "SELECT webtoon_view(w::webtoons, false, true) FROM w", 1 },
+	[S_EPISODES] = { "public_episode_list",
+	  "SELECT CASE WHEN EXISTS (SELECT 1 FROM webtoons w WHERE w.id = $1 "
+	  "AND w.org_id = app_org_id() AND w.status = 'published') THEN jsonb_build_object('data', "
+	  "coalesce((SELECT jsonb_agg(" PUB_EPISODE " ORDER BY e.episode_number) FROM (SELECT x.* "
+	  "FROM episodes x WHERE x.webtoon_id = $1 AND x.org_id = app_org_id() "
+	  "AND x.status = 'published' ORDER BY x.episode_number LIMIT $2 OFFSET $3) e), "
+	  "'[]'::jsonb), 'pagination', page_info((SELECT count(*) FROM episodes x "
+	  "WHERE x.webtoon_id = $1 AND x.org_id = app_org_id() AND x.status = 'published'), "
+	  "$4, $2)) END", 4 },
+	[S_EPISODE] = { "public_episode_counted",
+	  "WITH e AS (UPDATE episodes e SET view_count = view_count + 1 FROM webtoons w "
+	  "WHERE e.id = $2 AND e.webtoon_id = $1 AND e.org_id = app_org_id() "
+	  "AND e.status = 'published' AND w.id = e.webtoon_id AND w.status = 'published' "
+	  "RETURNING e.*), a AS (INSERT INTO analytics (org_id, webtoon_id, episode_id, "
+	  "metric_type, metric_value) SELECT e.org_id, e.webtoon_id, e.id, 'episode_views', 1 "
+	  "FROM e) SELECT episode_view(e::episodes, false, true) FROM e", 2 },
+};
+
+void
+public_register(void)
+{
+	db_register(stmts, S__MAX);
+}
+
+/* Open the transaction in the host's organization; 0, or -1 with 404/503 answered. */
+static int
+enter_tenant(struct req *r, struct resp *rs)
+{
+	if (r->tenant == NULL || *r->tenant == '\0')
+		return resp_error(r, rs, 404, "not_found",
+		    "Public content is served on an organization's own subdomain", NULL);
+	struct db *db = &r->app->db;
+	if (db_begin(db, NULL, NULL) != DB_OK)
+		return resp_db_error(r, rs, db);
+	const char *p[1] = { r->tenant };
+	db_queue(db, &stmts[S_ENTER], p);
+	return 0;
+}
+
+static int
+reply(struct req *r, struct resp *rs, PGresult *res, const char *missing)
+{
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+		PQclear(res);
+		return resp_error(r, rs, 404, "not_found", missing, NULL);
+	}
+	resp_ok_raw(r, rs, 200, NULL, PQgetvalue(res, 0, 0));
+	PQclear(res);
+	resp_cacheable(r, rs, PUBLIC_MAX_AGE);
+	return 0;
+}
+
+/* GET /api/public/webtoons — 200, 304, 400, 404 */
+int
+h_public_webtoons(struct req *r, struct resp *rs)
+{
+	struct webtoon_query q;
+	if (webtoon_query_parse(r, rs, &q, false) < 0 || enter_tenant(r, rs) < 0)
+		return -1;
+	struct db *db = &r->app->db;
+	const char *p[7] = { q.status, q.tag, q.search, q.sort, q.pg.limit_s, q.pg.offset_s,
+	    q.pg.page_s };
+	PGresult *res = db_exec_commit(db, &stmts[S_LIST], p);
+	if (res == NULL)
+		return resp_db_error(r, rs, db);
+	return reply(r, rs, res, "Organization not found");
+}
+
+/* GET /api/public/webtoons/:webtoonId — 200, 304, 404 (counts a view) */
+int
+h_public_webtoon(struct req *r, struct resp *rs)
+{
+	if (enter_tenant(r, rs) < 0)
+		return -1;
+	struct db *db = &r->app->db;
+	const char *p[1] = { req_param(r, 0) };
+	PGresult *res = db_exec_commit(db, &stmts[S_WEBTOON], p);
+	if (res == NULL)
+		return resp_db_error(r, rs, db);
+	return reply(r, rs, res, "Webtoon not found");
+}
+
+/* GET /api/public/webtoons/:webtoonId/episodes — 200, 304, 400, 404 */
+int
+h_public_episodes(struct req *r, struct resp *rs)
+{
+	struct page pg;
+	if (page_parse(r, rs, &pg) < 0 || enter_tenant(r, rs) < 0)
+		return -1;
+	struct db *db = &r->app->db;
+	const char *p[4] = { req_param(r, 0), pg.limit_s, pg.offset_s, pg.page_s };
+	PGresult *res = db_exec_commit(db, &stmts[S_EPISODES], p);
+	if (res == NULL)
+		return resp_db_error(r, rs, db);
+	return reply(r, rs, res, "Webtoon not found");
+}
+
+/* GET /api/public/webtoons/:webtoonId/episodes/:episodeId — 200, 304, 404 (counts a view) */
+int
+h_public_episode(struct req *r, struct resp *rs)
+{
+	if (enter_tenant(r, rs) < 0)
+		return -1;
+	struct db *db = &r->app->db;
+	const char *p[2] = { req_param(r, 0), req_param(r, 1) };
+	PGresult *res = db_exec_commit(db, &stmts[S_EPISODE], p);
+	if (res == NULL)
+		return resp_db_error(r, rs, db);
+	return reply(r, rs, res, "Episode not found");
+}
