@@ -33,7 +33,7 @@ static const struct db_stmt stmts[S__MAX] = {
 	  "WHERE x.webtoon_id = $1 AND x.org_id = app_org_id() AND x.status = 'published'), "
 	  "$4, $2)) END", 4 },
 	[S_EPISODE] = { "public_episode_counted",
-	  "WITH e AS (UPDATE episodes e SET view_count = view_count + 1 FROM webtoons w "
+	  "WITH e AS (UPDATE episodes e SET view_count = e.view_count + 1 FROM webtoons w "
 	  "WHERE e.id = $2 AND e.webtoon_id = $1 AND e.org_id = app_org_id() "
 	  "AND e.status = 'published' AND w.id = e.webtoon_id AND w.status = 'published' "
 	  "RETURNING e.*), a AS (INSERT INTO analytics (org_id, webtoon_id, episode_id, "
