@@ -1,6 +1,58 @@
-/* request.c — request helpers: query lookup, URL decoding, the single release point. */
+/* request.c — request helpers: FastCGI params into a struct req, query lookup, URL
+ * decoding, the single release point. */
 #include "request.h"
+#include "util.h"
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+
+static const char *
+param(req_param_fn get, void *ctx, const char *name)
+{
+	const char *v = get(ctx, name);
+	return v && *v ? v : NULL;
+}
+
+void
+req_from_params(struct req *r, req_param_fn get, void *ctx)
+{
+	const char *m = param(get, ctx, "REQUEST_METHOD");
+	r->method = m ? m : "GET";
+	if (strcmp(r->method, "HEAD") == 0) {
+		r->is_head = true;
+		r->method = "GET";
+	}
+	const char *uri = param(get, ctx, "DOCUMENT_URI");
+	if (uri == NULL) {
+		const char *ru = param(get, ctx, "REQUEST_URI");
+		uri = ru ? arena_strndup(&r->arena, ru, strcspn(ru, "?")) : "/";
+	}
+	r->path = uri;
+	const char *q = param(get, ctx, "QUERY_STRING");
+	r->query = q ? q : "";
+	r->content_type = param(get, ctx, "CONTENT_TYPE");
+	const char *cl = param(get, ctx, "CONTENT_LENGTH");
+	r->content_length = -1;
+	if (cl) {
+		char *end;
+		errno = 0;
+		long long v = strtoll(cl, &end, 10);
+		r->content_length = (errno || *end || v < 0) ? -1 : v;
+	}
+	r->authorization = param(get, ctx, "HTTP_AUTHORIZATION");
+	r->user_agent = param(get, ctx, "HTTP_USER_AGENT");
+	r->if_none_match = param(get, ctx, "HTTP_IF_NONE_MATCH");
+	r->remote_addr = param(get, ctx, "REMOTE_ADDR");
+	r->request_id = param(get, ctx, "WEBIX_REQUEST_ID");
+	if (r->request_id == NULL) {
+		unsigned char b[16];
+		char *hex = arena_alloc(&r->arena, 33);
+		util_random(b, sizeof(b));
+		util_hex(b, sizeof(b), hex);
+		r->request_id = hex;
+	}
+	r->tenant = param(get, ctx, "WEBIX_TENANT");
+}
 
 const char *
 req_param(const struct req *r, int i)

@@ -44,6 +44,12 @@ struct req {
 	uint64_t      start_us;
 };
 
+/* One FastCGI param by name (NULL when absent). */
+typedef const char *(*req_param_fn)(void *ctx, const char *name);
+/* Fill r from the FastCGI params that matter (empty ones count as absent). Tenant and
+ * request id come only from nginx's own params; a missing request id gets a random one.
+ * Strings point into the params or the request arena. */
+void req_from_params(struct req *, req_param_fn get, void *ctx);
 /* Path param by position (NULL if absent). */
 const char *req_param(const struct req *, int i);
 /* Query parameter value (decoded, in the arena) or NULL. */

@@ -52,52 +52,9 @@ fcgi_emit(void *ctx, const char *s, size_t n)
 }
 
 static const char *
-param(FCGX_Request *fr, const char *name)
+fcgi_param(void *ctx, const char *name)
 {
-	const char *v = FCGX_GetParam(name, fr->envp);
-	return v && *v ? v : NULL;
-}
-
-/* Fill r from the FastCGI params. Tenant and request id come only from nginx's own params. */
-static void
-req_from_fcgi(struct req *r, FCGX_Request *fr)
-{
-	const char *m = param(fr, "REQUEST_METHOD");
-	r->method = m ? m : "GET";
-	if (strcmp(r->method, "HEAD") == 0) {
-		r->is_head = true;
-		r->method = "GET";
-	}
-	const char *uri = param(fr, "DOCUMENT_URI");
-	if (uri == NULL) {
-		const char *ru = param(fr, "REQUEST_URI");
-		uri = ru ? arena_strndup(&r->arena, ru, strcspn(ru, "?")) : "/";
-	}
-	r->path = uri;
-	const char *q = param(fr, "QUERY_STRING");
-	r->query = q ? q : "";
-	r->content_type = param(fr, "CONTENT_TYPE");
-	const char *cl = param(fr, "CONTENT_LENGTH");
-	r->content_length = -1;
-	if (cl) {
-		char *end;
-		errno = 0;
-		long long v = strtoll(cl, &end, 10);
-		r->content_length = (errno || *end || v < 0) ? -1 : v;
-	}
-	r->authorization = param(fr, "HTTP_AUTHORIZATION");
-	r->user_agent = param(fr, "HTTP_USER_AGENT");
-	r->if_none_match = param(fr, "HTTP_IF_NONE_MATCH");
-	r->remote_addr = param(fr, "REMOTE_ADDR");
-	r->request_id = param(fr, "WEBIX_REQUEST_ID");
-	if (r->request_id == NULL) {
-		unsigned char b[16];
-		char *hex = arena_alloc(&r->arena, 33);
-		util_random(b, sizeof(b));
-		util_hex(b, sizeof(b), hex);
-		r->request_id = hex;
-	}
-	r->tenant = param(fr, "WEBIX_TENANT");
+	return FCGX_GetParam(name, ((FCGX_Request *)ctx)->envp);
 }
 
 static void
@@ -106,7 +63,7 @@ handle(struct req *r, FCGX_Request *fr)
 	struct resp rs;
 	memset(&rs, 0, sizeof(rs));
 	r->start_us = util_now_us();
-	req_from_fcgi(r, fr);
+	req_from_params(r, fcgi_param, fr);
 	log_set_request(r->request_id);
 	if (r->app->revocation_sync_due)
 		authn_sync_revocations(r->app);
