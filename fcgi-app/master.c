@@ -1,8 +1,11 @@
 /* master.c — php-fpm style master: opens (or inherits from systemd) the unix socket, forks
  * WEBIX_WORKERS workers, respawns any that dies, drains them on SIGTERM and replaces them
- * one at a time on SIGHUP (a new worker is ready before an old one is asked to stop). */
+ * one at a time on SIGHUP (a new worker is ready before an old one is asked to stop).
+ * Tells systemd READY=1 once a worker accepts and PostgreSQL and Redis answer. */
 #include "master.h"
 #include "log.h"
+#include "notify.h"
+#include "reach.h"
 #include "util.h"
 #include "worker.h"
 #include <errno.h>
@@ -47,16 +50,30 @@ on_signal(int sig)
 	errno = e;
 }
 
-/* systemd socket activation: LISTEN_PID == us and LISTEN_FDS >= 1 → fd 3. */
+/* systemd socket activation: LISTEN_PID == us and LISTEN_FDS >= 1 → fd 3.
+ * -1: none passed; -2: passed but not a listening stream socket. */
 static int
 inherited_socket(void)
 {
 	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
 	if (pid == NULL || fds == NULL || atol(pid) != (long)getpid() || atoi(fds) < 1)
 		return -1;
+	if (atoi(fds) > 1)
+		log_msg(LOG_WARN, "systemd passed %d sockets; webix-api uses the first one only",
+		    atoi(fds));
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_FDNAMES");
+	int type = 0, listening = 0;
+	socklen_t len = sizeof(type);
+	if (getsockopt(3, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM ||
+	    (len = sizeof(listening), getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len)) < 0 ||
+	    !listening) {
+		log_msg(LOG_FATAL, "the file descriptor 3 passed by systemd is not a listening stream "
+		    "socket: webix-api.socket needs ListenStream= (e.g. /run/webix/webix-api.sock)");
+		return -2;
+	}
+	fcntl(3, F_SETFD, FD_CLOEXEC);
 	return 3;
 }
 
@@ -64,8 +81,10 @@ static int
 open_socket(void)
 {
 	int fd = inherited_socket();
+	if (fd == -2)
+		return -1;
 	if (fd >= 0) {
-		log_msg(LOG_INFO, "using the socket passed by systemd");
+		log_msg(LOG_INFO, "using the socket passed by systemd (WEBIX_SOCKET is ignored)");
 		return fd;
 	}
 	struct sockaddr_un sa;
@@ -206,6 +225,116 @@ stop_worker(struct wslot *s)
 	kill(s->pid, SIGTERM);
 }
 
+/* ---- readiness for systemd: a worker accepts, and PostgreSQL and Redis answer ---- */
+
+static struct {
+	pid_t    pid;            /* the running check, 0 when none */
+	int      fd;             /* its report (read end of a pipe), -1 when none */
+	uint64_t next_us;        /* no new check before this (monotonic) */
+	unsigned failures;
+	bool     stores_ok;      /* the last check reached both */
+	char     last[2200];     /* the last reason logged: each new one is logged once */
+} probe = { 0, -1, 0, 0, false, "" };
+
+/* In a child of the master: reach PostgreSQL (as the application role, DATABASE_URL) and
+ * Redis with fresh connections; write what failed, in words, to fd; exit 0 when both
+ * answered. SIGALRM ends a check that hangs. */
+static void __attribute__((noreturn))
+probe_child(int fd)
+{
+	char why[1024], out[sizeof(probe.last)];
+	int n = 0, bad = 0;
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGALRM, SIG_DFL);
+	alarm((unsigned)(2 * cfg->db_connect_timeout + cfg->redis_timeout_ms / 500 + 5));
+	out[0] = '\0';
+	PGconn *c = reach_postgres("DATABASE_URL", cfg->database_url, cfg->db_connect_timeout,
+	    why, sizeof(why));
+	if (c == NULL) {
+		n += snprintf(out, sizeof(out), "%s", why);
+		bad++;
+	}
+	PQfinish(c);
+	if (reach_redis(cfg->redis_url, cfg->redis_timeout_ms, why, sizeof(why)) < 0) {
+		snprintf(out + n, sizeof(out) - (size_t)n, "%s%s", bad ? "; " : "", why);
+		bad++;
+	}
+	if (bad && write(fd, out, strlen(out)) < 0) { /* the master then says "failed" */ }
+	_exit(bad ? 1 : 0);
+}
+
+static void
+probe_start(void)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		log_errno(LOG_ERROR, "cannot check PostgreSQL and Redis (pipe)");
+		probe.next_us = util_now_us() + 1000000;
+		return;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		log_errno(LOG_ERROR, "cannot check PostgreSQL and Redis (fork)");
+		close(p[0]);
+		close(p[1]);
+		probe.next_us = util_now_us() + 1000000;
+		return;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		close(sigpipe_fd[0]);
+		close(sigpipe_fd[1]);
+		close(listen_fd);
+		notify_close();
+		probe_child(p[1]);
+	}
+	close(p[1]);
+	probe.pid = pid;
+	probe.fd = p[0];
+}
+
+/* The check exited: read its report; if it failed, say why (once per new reason), and
+ * try again after 1, 2, 4, then every 5 seconds. */
+static void
+probe_done(int status)
+{
+	char msg[sizeof(probe.last)];
+	size_t n = 0;
+	ssize_t k;
+	while (n + 1 < sizeof(msg) && (k = read(probe.fd, msg + n, sizeof(msg) - 1 - n)) > 0)
+		n += (size_t)k;
+	msg[n] = '\0';
+	close(probe.fd);
+	probe.fd = -1;
+	probe.pid = 0;
+	probe.stores_ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	if (probe.stores_ok)
+		return;
+	if (n == 0)
+		snprintf(msg, sizeof(msg), "the check of PostgreSQL and Redis %s",
+		    WIFSIGNALED(status) ? "took too long and was stopped" : "failed");
+	probe.failures++;
+	probe.next_us = util_now_us() +
+	    (probe.failures <= 3 ? (1000000u << (probe.failures - 1)) : 5000000u);
+	if (strcmp(msg, probe.last) != 0) {
+		log_msg(LOG_WARN, "not ready yet: %s; checking again until both answer", msg);
+		snprintf(probe.last, sizeof(probe.last), "%s", msg);
+	}
+	notify_send("STATUS=waiting for PostgreSQL and Redis: %.900s", msg);
+}
+
+static bool
+any_worker_ready(void)
+{
+	for (int i = 0; i < MAX_WORKERS; i++)
+		if (slots[i].pid > 0 && slots[i].ready_fd < 0 && !slots[i].stopping)
+			return true;
+	return false;
+}
+
 static void
 write_pid_file(void)
 {
@@ -242,6 +371,7 @@ master_run(const struct config *c, const char *exe, const char *config_path)
 	sigaction(SIGCHLD, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	bool notifying = notify_init();
 	listen_fd = open_socket();
 	if (listen_fd < 0)
 		return 1;
@@ -250,7 +380,10 @@ master_run(const struct config *c, const char *exe, const char *config_path)
 	unsigned gen = 1;
 	for (long i = 0; i < cfg->workers; i++)
 		spawn(gen);
-	log_msg(LOG_INFO, "master started with %ld workers on %s", cfg->workers, cfg->socket_path);
+	log_msg(LOG_INFO, "master started with %ld workers on %s%s", cfg->workers, cfg->socket_path,
+	    notifying ? "; systemd hears READY=1 once PostgreSQL and Redis answer" : "");
+	notify_send("STATUS=starting %ld workers; checking PostgreSQL and Redis", cfg->workers);
+	bool ready_sent = false;
 
 	bool shutting = false;
 	bool rolling = false;
@@ -300,6 +433,10 @@ master_run(const struct config *c, const char *exe, const char *config_path)
 		int status;
 		pid_t pid;
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			if (pid == probe.pid) {
+				probe_done(status);
+				continue;
+			}
 			struct wslot *s = find_slot(pid);
 			if (s == NULL)
 				continue;
@@ -313,6 +450,9 @@ master_run(const struct config *c, const char *exe, const char *config_path)
 					rolling = false;
 					log_msg(LOG_ERROR, "reload failed: a new worker exited before it was "
 					    "ready (see its log lines); the running workers stay");
+					if (ready_sent)
+						notify_send("READY=1\nSTATUS=reload failed: a new worker did not "
+						    "start (see the log); the old workers serve");
 					memset(s, 0, sizeof(*s));
 					s->ready_fd = -1;
 					continue;
@@ -345,6 +485,14 @@ master_run(const struct config *c, const char *exe, const char *config_path)
 		if (got_term && !shutting) {
 			shutting = true;
 			log_msg(LOG_INFO, "stopping: draining workers");
+			notify_send("STOPPING=1\nSTATUS=stopping: draining the workers");
+			if (probe.pid > 0) {        /* a check in progress no longer matters */
+				kill(probe.pid, SIGKILL);
+				waitpid(probe.pid, NULL, 0);
+				close(probe.fd);
+				probe.fd = -1;
+				probe.pid = 0;
+			}
 			for (int i = 0; i < MAX_WORKERS; i++)
 				if (slots[i].pid > 0)
 					stop_worker(&slots[i]);
@@ -356,6 +504,21 @@ master_run(const struct config *c, const char *exe, const char *config_path)
 			rolling = true;
 			gen++;
 			log_msg(LOG_INFO, "reloading: replacing workers one at a time");
+			if (ready_sent)
+				notify_send("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading: replacing "
+				    "the workers one at a time", (unsigned long long)util_now_us());
+		}
+
+		/* READY=1 once: a worker accepts, and PostgreSQL and Redis answered a check */
+		if (!shutting && !ready_sent) {
+			if (probe.pid == 0 && !probe.stores_ok && util_now_us() >= probe.next_us)
+				probe_start();
+			if (probe.stores_ok && any_worker_ready()) {
+				ready_sent = true;
+				log_msg(LOG_INFO, "ready: workers accept requests, PostgreSQL and Redis "
+				    "answer");
+				notify_send("READY=1\nSTATUS=serving with %ld workers", cfg->workers);
+			}
 		}
 
 		/* the roll: start one new worker, wait until it is ready, retire one old one */
@@ -376,6 +539,9 @@ master_run(const struct config *c, const char *exe, const char *config_path)
 				rolling = false;
 				fresh = NULL;
 				log_msg(LOG_INFO, "reload complete");
+				if (ready_sent)
+					notify_send("READY=1\nSTATUS=serving with %ld workers (reloaded)",
+					    cfg->workers);
 			}
 		}
 
@@ -398,5 +564,6 @@ master_run(const struct config *c, const char *exe, const char *config_path)
 	if (cfg->pid_file && *cfg->pid_file)
 		unlink(cfg->pid_file);
 	log_msg(LOG_INFO, "master stopped");
+	notify_close();
 	return 0;
 }

@@ -8,10 +8,15 @@
 #include "password.h"
 #include "validate.h"
 #include <ctype.h>
+#include "reach.h"
 #include "redis.h"
+#include <grp.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void
@@ -20,7 +25,9 @@ usage(FILE *f)
 	fputs("usage: webixctl [-c CONFIG] COMMAND\n"
 	    "commands:\n"
 	    "  migrate [--sql-dir DIR]   apply pending migrations (uses DATABASE_OWNER_URL)\n"
-	    "  check                     validate the configuration and reach PostgreSQL and Redis\n"
+	    "  check                     validate the configuration, reach PostgreSQL (as the\n"
+	    "                            application role) and Redis, compare the migrations;\n"
+	    "                            exit status 1 when anything is wrong\n"
 	    "  user create --super-admin EMAIL [--name NAME]\n"
 	    "                            create the first super admin; the password is read from\n"
 	    "                            standard input (one line, 6 to 1024 bytes)\n"
@@ -50,37 +57,204 @@ cmd_migrate(struct config *cfg, int argc, char **argv)
 	return 0;
 }
 
-static int
-cmd_check(struct config *cfg)
+/* ---- check: every finding on one line, "ok:", "warning:" or "problem:" ---- */
+
+struct tally { int problems, warnings; };
+
+static void __attribute__((format(printf, 3, 4)))
+say(struct tally *t, const char *kind, const char *fmt, ...)
 {
-	int bad = 0;
-	struct db db;
-	db_init(&db, cfg->database_url, cfg->db_statement_timeout, cfg->db_connect_timeout);
-	if (db_ping(&db) != DB_OK) {
-		printf("PostgreSQL: cannot connect with DATABASE_URL: %s\n", db.msg);
-		bad++;
-	} else {
-		PGresult *r = db_exec_plain(&db, "SELECT rolsuper OR rolbypassrls FROM pg_roles "
-		    "WHERE rolname = current_user", 0, NULL);
-		if (r && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't') {
-			printf("PostgreSQL: the DATABASE_URL role is a superuser or has BYPASSRLS; use a "
-			    "role that owns nothing so row-level security applies\n");
-			bad++;
-		} else
-			printf("PostgreSQL: ok\n");
-		PQclear(r);
+	va_list ap;
+	if (strcmp(kind, "problem") == 0)
+		t->problems++;
+	else if (strcmp(kind, "warning") == 0)
+		t->warnings++;
+	printf("%s: ", kind);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+static void
+check_settings(struct tally *t, const struct config *cfg)
+{
+	struct stat st;
+	if (cfg->socket_group && *cfg->socket_group && getgrnam(cfg->socket_group) == NULL)
+		say(t, "problem", "WEBIX_SOCKET_GROUP: there is no group named %s (nginx runs as "
+		    "www-data on Debian)", cfg->socket_group);
+	if (cfg->media_dir && *cfg->media_dir) {
+		if (stat(cfg->media_dir, &st) != 0)
+			say(t, "warning", "MEDIA_DIR %s does not exist yet: webix-api.service creates "
+			    "/var/lib/webix/media when it starts; elsewhere create it (install -d -o "
+			    "webix -g webix -m 0755 %s)", cfg->media_dir, cfg->media_dir);
+		else if (!S_ISDIR(st.st_mode))
+			say(t, "problem", "MEDIA_DIR %s is not a directory", cfg->media_dir);
 	}
-	db_close(&db);
+	if (cfg->node_env && strcmp(cfg->node_env, "development") == 0)
+		say(t, "warning", "NODE_ENV is development: 500 answers show internal error details "
+		    "to clients; use production on a server");
+}
+
+/* The application role must not be able to bypass row-level security. */
+static void
+check_app_role(struct tally *t, PGconn *c)
+{
+	PGresult *r = PQexec(c, "SELECT current_user, r.rolsuper, r.rolbypassrls, "
+	    "(SELECT count(*) FROM pg_class WHERE relowner = r.oid) + "
+	    "(SELECT count(*) FROM pg_namespace WHERE nspowner = r.oid) + "
+	    "(SELECT count(*) FROM pg_proc WHERE proowner = r.oid) "
+	    "FROM pg_roles r WHERE r.rolname = current_user");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+		say(t, "problem", "PostgreSQL: cannot read the role of DATABASE_URL from pg_roles: %s",
+		    PQresultErrorMessage(r));
+		PQclear(r);
+		return;
+	}
+	const char *user = PQgetvalue(r, 0, 0), *owned = PQgetvalue(r, 0, 3);
+	bool super = PQgetvalue(r, 0, 1)[0] == 't', bypass = PQgetvalue(r, 0, 2)[0] == 't';
+	if (super || bypass)
+		say(t, "problem", "PostgreSQL: the DATABASE_URL role %s is %s, so row-level security "
+		    "does not apply to it: connect as webix_app (LOGIN NOSUPERUSER NOBYPASSRLS, owns "
+		    "nothing)", user, super ? "a superuser" : "BYPASSRLS");
+	else if (strcmp(owned, "0") != 0)
+		say(t, "problem", "PostgreSQL: the DATABASE_URL role %s owns %s tables, schemas or "
+		    "functions, and owners bypass row-level security: connect as webix_app, or "
+		    "REASSIGN OWNED BY %s TO webix_owner", user, owned, user);
+	else
+		say(t, "ok", "PostgreSQL: the role %s is not a superuser, has no BYPASSRLS and owns "
+		    "nothing (row-level security applies)", user);
+	PQclear(r);
+}
+
+static void
+check_migrations(struct tally *t, const struct config *cfg, PGconn *app)
+{
+	char why[1024], report[4096];
+	int applied = 0, files = 0, n;
+	bool owner = cfg->database_owner_url && *cfg->database_owner_url;
+	PGconn *c = app;
+	if (owner) {
+		c = reach_postgres("DATABASE_OWNER_URL", cfg->database_owner_url,
+		    cfg->db_connect_timeout, why, sizeof(why));
+		if (c == NULL) {
+			say(t, "problem", "%s (webixctl migrate uses it)", why);
+			return;
+		}
+	} else if (app == NULL)
+		return;
+	n = migrate_check(c, cfg->sql_dir, &applied, &files, report, sizeof(report));
+	if (n < 0 && !owner && strstr(report, "permission denied"))
+		say(t, "warning", "migrations not checked: the DATABASE_URL role may not read "
+		    "schema_migrations; set DATABASE_OWNER_URL (webixctl migrate needs it anyway)");
+	else if (n < 0)
+		say(t, "problem", "migrations: cannot compare %s with the database: %s",
+		    cfg->sql_dir, report);
+	else if (n == 0)
+		say(t, "ok", "migrations: all %d in %s are applied, none changed", files,
+		    cfg->sql_dir);
+	else {
+		char *save = NULL;
+		for (char *l = strtok_r(report, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+			if (strncmp(l, "pending: ", 9) == 0)
+				say(t, "problem", "migration %s is not applied: run `webixctl migrate` "
+				    "(then `systemctl reload webix-api`)", l + 9);
+			else if (strncmp(l, "changed after it was applied: ", 30) == 0)
+				say(t, "problem", "migration %s was changed after it was applied: put the "
+				    "file back as it was and make the change a new migration", l + 30);
+			else
+				say(t, "problem", "migration %s: is WEBIX_SQL_DIR right, and is this webix "
+				    "at least as new as the database?", l);
+		}
+	}
+	if (c != app)
+		PQfinish(c);
+}
+
+/* Warn when Redis may lose or evict what webix keeps there. */
+static void
+check_redis_persistence(struct tally *t, const struct config *cfg)
+{
 	struct redis rd;
+	const char *aof[] = { "CONFIG", "GET", "appendonly" };
+	const char *pol[] = { "CONFIG", "GET", "maxmemory-policy" };
 	redis_init(&rd, cfg->redis_url, cfg->redis_timeout_ms);
-	if (redis_ping(&rd) != 0) {
-		printf("Redis: cannot reach REDIS_URL: %s\n", rd.err);
-		bad++;
-	} else
-		printf("Redis: ok\n");
+	redisReply *a = redis_cmd(&rd, 3, aof, NULL), *p = redis_cmd(&rd, 3, pol, NULL);
+	if (a && a->type == REDIS_REPLY_ARRAY && a->elements == 2 &&
+	    strcmp(a->element[1]->str, "yes") != 0)
+		say(t, "warning", "Redis: appendonly is %s, so a crash loses the last writes (rate "
+		    "limits, revocations); set appendonly yes in redis.conf", a->element[1]->str);
+	if (p && p->type == REDIS_REPLY_ARRAY && p->elements == 2 &&
+	    strcmp(p->element[1]->str, "noeviction") != 0)
+		say(t, "warning", "Redis: maxmemory-policy is %s, so Redis may drop keys webix needs "
+		    "(revocations, queued job ids); set maxmemory-policy noeviction",
+		    p->element[1]->str);
+	freeReplyObject(a);
+	freeReplyObject(p);
 	redis_close(&rd);
-	printf(bad ? "%d problem%s found\n" : "configuration ok\n", bad, bad == 1 ? "" : "s");
-	return bad ? 1 : 0;
+}
+
+/*
+ * `webixctl check`: the configuration (every problem at once), the settings that name
+ * things on this machine, PostgreSQL as the application role and its powers, the
+ * migrations, Redis. Exit 0 when nothing is wrong (warnings allowed), 1 otherwise.
+ */
+static int
+cmd_check(struct config *cfg, const char *path, bool loaded, char *err)
+{
+	struct tally t = { 0, 0 };
+	char why[1024];
+	const char *file = path ? path : getenv("WEBIX_CONFIG");
+	if (file == NULL || *file == '\0') {
+		file = WEBIX_DEFAULT_CONFIG;
+		if (access(file, F_OK) != 0)
+			say(&t, "warning", "%s does not exist: every setting comes from the environment",
+			    file);
+	}
+	if (loaded)
+		say(&t, "ok", "configuration: %s and the environment hold valid settings", file);
+	else {
+		char *save = NULL;
+		for (char *l = strtok_r(err, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+			say(&t, "problem", "%s", l);
+	}
+	check_settings(&t, cfg);
+
+	PGconn *app = NULL;
+	if (cfg->database_url && *cfg->database_url) {
+		app = reach_postgres("DATABASE_URL", cfg->database_url, cfg->db_connect_timeout, why,
+		    sizeof(why));
+		if (app == NULL)
+			say(&t, "problem", "%s", why);
+		else {
+			int v = PQserverVersion(app);
+			say(&t, "ok", "PostgreSQL: connected to %s:%s as %s, database %s (PostgreSQL "
+			    "%d.%d)", PQhost(app), PQport(app), PQuser(app), PQdb(app), v / 10000,
+			    v % 10000);
+			check_app_role(&t, app);
+		}
+	}
+	check_migrations(&t, cfg, app);
+	if (app)
+		PQfinish(app);
+
+	if (cfg->redis_url && *cfg->redis_url) {
+		char masked[512];
+		reach_mask_url(cfg->redis_url, masked, sizeof(masked));
+		if (reach_redis(cfg->redis_url, cfg->redis_timeout_ms, why, sizeof(why)) < 0)
+			say(&t, "problem", "%s", why);
+		else {
+			say(&t, "ok", "Redis: %s answers PING", masked);
+			check_redis_persistence(&t, cfg);
+		}
+	}
+	if (t.problems)
+		printf("%d problem%s found (and %d warning%s): webix-api would not work as "
+		    "configured\n", t.problems, t.problems == 1 ? "" : "s", t.warnings,
+		    t.warnings == 1 ? "" : "s");
+	else
+		printf("configuration ok%s\n", t.warnings ? " (see the warnings above)" : "");
+	return t.problems ? 1 : 0;
 }
 
 static int
@@ -200,7 +374,13 @@ main(int argc, char **argv)
 	}
 	struct config cfg;
 	char err[4096];
-	if (config_load(&cfg, path, need, err, sizeof(err)) < 0) {
+	int loaded = config_load(&cfg, path, need, err, sizeof(err)) == 0;
+	if (strcmp(cmd, "check") == 0) {
+		int rc = cmd_check(&cfg, path, loaded, err);
+		config_free(&cfg);
+		return rc;
+	}
+	if (!loaded) {
 		fprintf(stderr, "webixctl: the configuration has problems:\n%s", err);
 		config_free(&cfg);
 		return 78;
@@ -208,8 +388,6 @@ main(int argc, char **argv)
 	int rc;
 	if (strcmp(cmd, "migrate") == 0)
 		rc = cmd_migrate(&cfg, argc - i, argv + i);
-	else if (strcmp(cmd, "check") == 0)
-		rc = cmd_check(&cfg);
 	else if (strcmp(cmd, "user") == 0)
 		rc = cmd_user(&cfg, argc - i, argv + i);
 	else {

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <libpq-fe.h>
 #include <openssl/sha.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -189,4 +190,80 @@ out:
 	}
 	free(files);
 	return rc;
+}
+
+static void __attribute__((format(printf, 3, 4)))
+report_add(char *report, size_t sz, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n = strlen(report);
+	if (n + 1 >= sz)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(report + n, sz - n, fmt, ap);
+	va_end(ap);
+}
+
+int
+migrate_check(PGconn *conn, const char *sql_dir, int *applied, int *files, char *report,
+    size_t reportsz)
+{
+	struct mfile *v = NULL;
+	size_t nv = 0;
+	int findings = -1;
+	PGresult *r = NULL;
+	*applied = *files = 0;
+	report[0] = '\0';
+	if (load_files(sql_dir, &v, &nv, report, reportsz) < 0)
+		goto out;
+	*files = (int)nv;
+	r = PQexec(conn, "SELECT to_regclass('schema_migrations') IS NOT NULL");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		snprintf(report, reportsz, "%s", PQresultErrorMessage(r));
+		goto out;
+	}
+	bool exists = PQgetvalue(r, 0, 0)[0] == 't';
+	PQclear(r);
+	r = NULL;
+	findings = 0;
+	if (exists) {
+		r = PQexec(conn, "SELECT name, checksum FROM schema_migrations ORDER BY name");
+		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+			snprintf(report, reportsz, "reading schema_migrations: %s",
+			    PQresultErrorMessage(r));
+			findings = -1;
+			goto out;
+		}
+		*applied = PQntuples(r);
+		for (int i = 0; i < PQntuples(r); i++) {
+			struct mfile key = { PQgetvalue(r, i, 0), NULL, "" };
+			struct mfile *f = bsearch(&key, v, nv, sizeof(*v), cmp_names);
+			if (f == NULL) {
+				report_add(report, reportsz, "applied but missing from %s: %s\n", sql_dir,
+				    key.name);
+				findings++;
+				continue;
+			}
+			if (strcmp(f->sum, PQgetvalue(r, i, 1)) != 0) {
+				report_add(report, reportsz, "changed after it was applied: %s\n",
+				    f->name);
+				findings++;
+			}
+			free(f->sql);
+			f->sql = NULL; /* marks applied */
+		}
+	}
+	for (size_t i = 0; i < nv; i++)
+		if (v[i].sql != NULL) {
+			report_add(report, reportsz, "pending: %s\n", v[i].name);
+			findings++;
+		}
+out:
+	PQclear(r);
+	for (size_t i = 0; i < nv; i++) {
+		free(v[i].name);
+		free(v[i].sql);
+	}
+	free(v);
+	return findings;
 }
