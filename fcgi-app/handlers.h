@@ -66,6 +66,9 @@ int h_public_webtoon(struct req *, struct resp *);     /* 200, 304, 404 */
 int h_public_episodes(struct req *, struct resp *);    /* 200, 304, 400, 404 */
 int h_public_episode(struct req *, struct resp *);     /* 200, 304, 404 */
 
+/* media.c */
+int h_media_upload(struct req *, struct resp *);       /* 201, 400, 413, 415, 503 */
+
 /* testroutes.c (WEBIX_TEST_ROUTES=1 only) */
 int h_test_unscoped(struct req *, struct resp *);
 int h_test_unscoped_org(struct req *, struct resp *);
@@ -75,6 +78,7 @@ void health_register(void);
 void auth_register(void);
 void organizations_register(void);
 void members_register(void);
+void media_register(void);
 void testroutes_register(void);
 void webtoons_register(void);
 void episodes_register(void);

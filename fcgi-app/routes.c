@@ -66,6 +66,10 @@ const struct route routes[] = {
 	{ "GET", "/api/public/webtoons/{webtoonId:uuid}/episodes/{episodeId:uuid}",
 	  h_public_episode, NULL, 0 },
 
+	/* media uploads: the handler reads its own body (R_STREAM) */
+	{ "POST", "/api/media/{organizationId:uuid}", h_media_upload, "content:write",
+	  R_AUTH | R_ORG | R_STREAM },
+
 	/* isolation probes of the end-to-end tests (WEBIX_TEST_ROUTES=1 only) */
 	{ "GET", "/api/_test/unscoped", h_test_unscoped, NULL, R_AUTH },
 	{ "GET", "/api/_test/unscoped/{organizationId:uuid}", h_test_unscoped_org, "org:read",
@@ -82,6 +86,7 @@ handlers_register(void)
 	orgaccess_register();
 	organizations_register();
 	members_register();
+	media_register();
 	testroutes_register();
 	webtoons_register();
 	episodes_register();

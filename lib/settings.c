@@ -34,6 +34,26 @@ const struct cfg_def cfg_defs[] = {
 	  "Base domain: organizations answer on <subdomain>.<base domain>." },
 	{ "MEDIA_DIR", CFG_STR, OFF(media_dir), "/var/lib/webix/media", 0, 0, 0,
 	  "Directory uploaded media is stored in; nginx serves it as /media/." },
+	{ "MEDIA_MAX_BYTES", CFG_INT, OFF(media_max_bytes), "10485760", 1, 1073741824, 0,
+	  "Largest media upload (POST /api/media), in bytes; larger files answer 413. nginx caps "
+	  "/api/media bodies at 12 MiB: raise its client_max_body_size too before going above." },
+	{ "MEDIA_STORE", CFG_STR, OFF(media_store), "local", 0, 0, 0,
+	  "Where uploads go: `local` (MEDIA_DIR, served by nginx as /media/) or `s3` (an "
+	  "S3-compatible bucket: S3_ENDPOINT, S3_BUCKET, S3_REGION, S3_ACCESS_KEY, S3_SECRET_KEY)." },
+	{ "S3_ENDPOINT", CFG_STR, OFF(s3_endpoint), "", 0, 0, 0,
+	  "MEDIA_STORE=s3: the S3 endpoint, http(s)://host[:port]; objects are addressed path-style "
+	  "as <endpoint>/<bucket>/<organizationId>/<sha256>.<ext>." },
+	{ "S3_BUCKET", CFG_STR, OFF(s3_bucket), "", 0, 0, 0,
+	  "MEDIA_STORE=s3: the bucket (3-63 of a-z 0-9 . -)." },
+	{ "S3_REGION", CFG_STR, OFF(s3_region), "", 0, 0, 0,
+	  "MEDIA_STORE=s3: the region the requests are signed for (AWS SigV4), e.g. us-east-1." },
+	{ "S3_ACCESS_KEY", CFG_STR, OFF(s3_access_key), "", 0, 0, 0,
+	  "MEDIA_STORE=s3: the access key id." },
+	{ "S3_SECRET_KEY", CFG_SECRET, OFF(s3_secret_key), "", 0, 0, 0,
+	  "MEDIA_STORE=s3: the secret access key." },
+	{ "S3_PUBLIC_URL", CFG_STR, OFF(s3_public_url), "", 0, 0, 0,
+	  "MEDIA_STORE=s3: base URL of the returned media URLs (a CDN or the bucket's public URL), "
+	  "http(s)://...; empty: <S3_ENDPOINT>/<S3_BUCKET>." },
 	{ "CLIENT_URL", CFG_STR, OFF(client_url), "http://localhost:3000", 0, 0, 0,
 	  "Origin of the web client, allowed by CORS (nginx) and used in links sent by email." },
 	{ "DATABASE_URL", CFG_URL_PG, OFF(database_url), NULL, 0, 0, CFG_NEED_API,
@@ -222,6 +242,57 @@ url_ok(const struct cfg_def *d, const char *v)
 	return strncmp(v, "redis://", 8) == 0 || strncmp(v, "unix:", 5) == 0;
 }
 
+static bool
+http_url_ok(const char *v)
+{
+	const char *host = strncmp(v, "https://", 8) == 0 ? v + 8 :
+	    strncmp(v, "http://", 7) == 0 ? v + 7 : NULL;
+	return host != NULL && *host != '\0' && *host != '/' &&
+	    strpbrk(v, " \t\r\n?#") == NULL;
+}
+
+static bool
+chars_ok(const char *v, const char *allowed, size_t min, size_t max)
+{
+	size_t n = strlen(v);
+	return n >= min && n <= max && strspn(v, allowed) == n;
+}
+
+/* MEDIA_STORE and, for s3, every S3_* setting it needs. */
+static void
+check_media_store(const struct config *c, struct errbuf *e)
+{
+	const char *st = c->media_store ? c->media_store : "";
+	if (strcmp(st, "local") == 0)
+		return;
+	if (strcmp(st, "s3") != 0) {
+		adderr(e, "MEDIA_STORE = \"%s\" is not valid: expected local or s3", st);
+		return;
+	}
+	static const struct { const char *name; size_t off; } need[] = {
+		{ "S3_ENDPOINT", OFF(s3_endpoint) }, { "S3_BUCKET", OFF(s3_bucket) },
+		{ "S3_REGION", OFF(s3_region) }, { "S3_ACCESS_KEY", OFF(s3_access_key) },
+		{ "S3_SECRET_KEY", OFF(s3_secret_key) },
+	};
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+		const char *v = *(char *const *)((const char *)c + need[i].off);
+		if (v == NULL || *v == '\0')
+			adderr(e, "MEDIA_STORE = s3 needs %s: set it in the configuration file or the "
+			    "environment (see docs/configuration.md)", need[i].name);
+	}
+	if (c->s3_endpoint && *c->s3_endpoint && !http_url_ok(c->s3_endpoint))
+		adderr(e, "S3_ENDPOINT = \"%s\" is not an http(s)://host[:port] URL", c->s3_endpoint);
+	if (c->s3_public_url && *c->s3_public_url && !http_url_ok(c->s3_public_url))
+		adderr(e, "S3_PUBLIC_URL = \"%s\" is not an http(s):// URL", c->s3_public_url);
+	if (c->s3_bucket && *c->s3_bucket &&
+	    !chars_ok(c->s3_bucket, "abcdefghijklmnopqrstuvwxyz0123456789.-", 3, 63))
+		adderr(e, "S3_BUCKET = \"%s\" is not a bucket name: 3 to 63 of a-z, 0-9, '.', '-'",
+		    c->s3_bucket);
+	if (c->s3_region && *c->s3_region &&
+	    !chars_ok(c->s3_region, "abcdefghijklmnopqrstuvwxyz0123456789-", 1, 64))
+		adderr(e, "S3_REGION = \"%s\" is not a region name such as us-east-1", c->s3_region);
+}
+
 int
 config_load(struct config *c, const char *path, unsigned need, char *err, size_t errsz)
 {
@@ -279,6 +350,8 @@ config_load(struct config *c, const char *path, unsigned need, char *err, size_t
 	if ((need & CFG_NEED_API) && c->jwt_secret && c->jwt_refresh_secret &&
 	    *c->jwt_secret && strcmp(c->jwt_secret, c->jwt_refresh_secret) == 0)
 		adderr(&e, "JWT_SECRET and JWT_REFRESH_SECRET must be different secrets");
+	if (need & CFG_NEED_API)
+		check_media_store(c, &e);
 	if (c->test_routes && c->node_env && strcmp(c->node_env, "production") == 0)
 		adderr(&e, "WEBIX_TEST_ROUTES = 1 is refused when NODE_ENV = production: "
 		    "set WEBIX_TEST_ROUTES = 0");

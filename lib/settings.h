@@ -16,6 +16,14 @@ struct config {
 	char *pid_file;           /* WEBIX_PID_FILE */
 	char *base_domain;        /* WEBIX_BASE_DOMAIN */
 	char *media_dir;          /* MEDIA_DIR */
+	long  media_max_bytes;    /* MEDIA_MAX_BYTES */
+	char *media_store;        /* MEDIA_STORE: local | s3 */
+	char *s3_endpoint;        /* S3_ENDPOINT */
+	char *s3_bucket;          /* S3_BUCKET */
+	char *s3_region;          /* S3_REGION */
+	char *s3_access_key;      /* S3_ACCESS_KEY */
+	char *s3_secret_key;      /* S3_SECRET_KEY */
+	char *s3_public_url;      /* S3_PUBLIC_URL */
 	char *client_url;         /* CLIENT_URL */
 	/* data stores */
 	char *database_url;       /* DATABASE_URL (application role) */
