@@ -1,0 +1,146 @@
+-- bench/webix.lua — wrk scenarios for scripts/dev bench: requests spread over the seeded
+-- organizations and webtoons, non-2xx answers counted as errors, one summary line.
+--
+-- wrk -s bench/webix.lua URL -- SCENARIO TARGETS
+--   SCENARIO  health | list | get | get_hot | public | login | mix
+--   TARGETS   file written by scripts/lib/bench.sh; one line per published webtoon:
+--             "<org id> <subdomain> <access token> <webtoon id>", and for login
+--             lines "login <email> <password>"
+-- done() prints: BENCH requests=N seconds=S rps=R p50_ms=A p99_ms=B non2xx=C
+--                socket_errors=D timeouts=T statuses=CODE:COUNT,...
+
+local base_domain = os.getenv("WEBIX_BASE_DOMAIN") or "webix.localhost"
+
+-- per-thread state (each wrk thread runs this file in its own Lua state)
+non2xx = 0
+statuses = ""
+local seen = {}
+local reqs = {}
+local next_req = 0
+
+local function get(path, token, host)
+	local h = { ["Accept"] = "application/json" }
+	if token then h["Authorization"] = "Bearer " .. token end
+	if host then h["Host"] = host end
+	return wrk.format("GET", path, h)
+end
+
+local function load_targets(file)
+	local t, logins = {}, {}
+	for line in io.lines(file) do
+		local a, b, c, d = line:match("^(%S+) (%S+) (%S+) ?(%S*)$")
+		if a == "login" then
+			logins[#logins + 1] = { email = b, password = c }
+		elseif a then
+			t[#t + 1] = { org = a, sub = b, token = c, webtoon = d }
+		end
+	end
+	return t, logins
+end
+
+local builders = {
+	health = function(t) return { get("/health/live") } end,
+	list = function(t)
+		local r, done = {}, {}
+		for _, x in ipairs(t) do
+			if not done[x.org] then
+				done[x.org] = true
+				r[#r + 1] = get("/api/webtoons/" .. x.org .. "?limit=20", x.token)
+			end
+		end
+		return r
+	end,
+	get = function(t)
+		local r = {}
+		for _, x in ipairs(t) do
+			r[#r + 1] = get("/api/webtoons/" .. x.org .. "/" .. x.webtoon, x.token)
+		end
+		return r
+	end,
+	get_hot = function(t)
+		local x = t[1]
+		return { get("/api/webtoons/" .. x.org .. "/" .. x.webtoon, x.token) }
+	end,
+	public = function(t)
+		local r = {}
+		for _, x in ipairs(t) do
+			r[#r + 1] = get("/api/public/webtoons/" .. x.webtoon .. "/episodes",
+				nil, x.sub .. "." .. base_domain)
+		end
+		return r
+	end,
+	login = function(t, logins)
+		local r = {}
+		for _, l in ipairs(logins) do
+			local body = string.format('{"email":"%s","password":"%s"}', l.email, l.password)
+			r[#r + 1] = wrk.format("POST", "/api/auth/login",
+				{ ["Content-Type"] = "application/json", ["Accept"] = "application/json" }, body)
+		end
+		return r
+	end,
+}
+
+-- the memory run: list, get and public episodes interleaved, plus /health/live
+builders.mix = function(t, logins)
+	local parts = { builders.list(t), builders.get(t), builders.public(t), builders.health(t) }
+	local r, n = {}, 0
+	for _, p in ipairs(parts) do n = math.max(n, #p) end
+	for k = 1, n do
+		for _, p in ipairs(parts) do
+			r[#r + 1] = p[(k - 1) % #p + 1]
+		end
+	end
+	return r
+end
+
+function init(args)
+	local scenario, file = args[1], args[2]
+	local b = builders[scenario]
+	if not b then error("unknown scenario " .. tostring(scenario)) end
+	local t, logins = {}, {}
+	if file then t, logins = load_targets(file) end
+	reqs = b(t, logins)
+	if #reqs == 0 then error("scenario " .. scenario .. ": no targets in " .. tostring(file)) end
+	-- threads start at different places so they do not walk the rows in step
+	math.randomseed(os.time() + tonumber(tostring({}):match("0x(%x+)") or "0", 16))
+	next_req = math.random(#reqs) - 1
+end
+
+function request()
+	next_req = next_req % #reqs + 1
+	return reqs[next_req]
+end
+
+function response(status, headers, body)
+	if status < 200 or status > 299 then
+		non2xx = non2xx + 1
+		seen[status] = (seen[status] or 0) + 1
+		local s = {}
+		for code, n in pairs(seen) do s[#s + 1] = code .. ":" .. n end
+		statuses = table.concat(s, ",")
+	end
+end
+
+local threads = {}
+
+function setup(thread)
+	threads[#threads + 1] = thread
+end
+
+function done(summary, latency, requests)
+	local bad, codes = 0, {}
+	for _, th in ipairs(threads) do
+		bad = bad + (th:get("non2xx") or 0)
+		local s = th:get("statuses") or ""
+		if s ~= "" then codes[#codes + 1] = s end
+	end
+	local e = summary.errors
+	local secs = summary.duration / 1e6
+	io.write(string.format(
+		"BENCH requests=%d seconds=%.2f rps=%.1f p50_ms=%.2f p99_ms=%.2f non2xx=%d " ..
+		"socket_errors=%d timeouts=%d statuses=%s\n",
+		summary.requests, secs, summary.requests / secs,
+		latency:percentile(50) / 1000, latency:percentile(99) / 1000, bad,
+		e.connect + e.read + e.write, e.timeout,
+		#codes > 0 and table.concat(codes, ",") or "-"))
+end
