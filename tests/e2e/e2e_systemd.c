@@ -2,7 +2,8 @@
  *  - `webixctl check` against the test stack, right and wrong (password, unreachable
  *    servers, missing or weak settings, an application role that owns tables, a pending
  *    migration): each problem in words, exit status 1;
- *  - the units rendered from the templates in systemd/ pass `systemd-analyze verify` and its security review;
+ *  - the units rendered from the templates in systemd/ pass `systemd-analyze verify` and
+ *    its security review;
  *  - the sd_notify protocol, heard on a datagram socket of our own: READY=1 only once
  *    PostgreSQL and Redis answer, RELOADING=1/READY=1 around a SIGHUP roll, STOPPING=1;
  *  - the units run for real under systemd, PID 1 of a private pid/mount/ipc/uts namespace
@@ -11,10 +12,8 @@
  * The zero-failed-requests SIGHUP roll under load is e2e_faults' sighup_roll_under_load. */
 #include "harness.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <grp.h>
 #include <netinet/in.h>
 #include <poll.h>
