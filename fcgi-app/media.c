@@ -177,17 +177,18 @@ receive(struct body_in *b, struct resp *rs, struct upload *u, const char *bounda
 	return 0;
 }
 
-/* Store the received file under key "<org>/<name>"; its URL into url. 0, or -1 answered. */
+/* Store the received file as "<org>/<sha>.<ext>"; its URL into url. 0, or -1 answered. */
 static int
-store(struct req *r, struct resp *rs, struct upload *u, const char *org, const char *name,
+store(struct req *r, struct resp *rs, struct upload *u, const char *org, const char *sha,
     char *url, size_t urlsz)
 {
 	const struct config *cfg = r->app->cfg;
-	char key[160];
+	char name[80], key[160];
+	snprintf(name, sizeof(name), "%s.%s", sha, u->type->ext);
 	snprintf(key, sizeof(key), "%s/%s", org, name);
 	int rc;
 	if (strcmp(cfg->media_store, "s3") == 0) {
-		rc = s3_store(cfg, u->tmp.fd, u->tmp.size, name, key, u->type->mime);
+		rc = s3_store(cfg, u->tmp.fd, u->tmp.size, sha, key, u->type->mime);
 		if (rc >= 0 && s3_public_url(cfg, key, url, urlsz) < 0)
 			rc = -1;
 	} else {
@@ -233,7 +234,7 @@ h_media_upload(struct req *r, struct resp *rs)
 		media_tmp_close(&u.tmp);
 		return refuse_stop(&b, rs, UP_IO, u.max);
 	}
-	char sha[65], name[80], url[4096];
+	char sha[65], url[4096];
 	if (receive(&b, rs, &u, multipart ? boundary : NULL) < 0 ||
 	    media_tmp_digest(&u.tmp, sha) < 0) {
 		media_tmp_close(&u.tmp);
@@ -246,8 +247,7 @@ h_media_upload(struct req *r, struct resp *rs)
 	for (i = 0; r->org_id[i] && i < sizeof(org) - 1; i++)
 		org[i] = (char)tolower((unsigned char)r->org_id[i]);
 	org[i] = '\0';
-	snprintf(name, sizeof(name), "%s.%s", sha, u.type->ext);
-	int rc = store(r, rs, &u, org, name, url, sizeof(url));
+	int rc = store(r, rs, &u, org, sha, url, sizeof(url));
 	const char *mime = u.type->mime;
 	long long size = u.tmp.size;
 	media_tmp_close(&u.tmp);
