@@ -261,7 +261,9 @@ check_field(struct arena *a, const struct vfield *f, const char *path, json_obje
 			err(a, errors, path, "must be less than or equal to %s", num);
 			return 1;
 		}
-		out->i = isint ? i : (int64_t)d;
+		/* a double beyond int64 (no max set) must not be cast as is: undefined */
+		out->i = isint ? i : d >= 9223372036854775807.0 ? INT64_MAX :
+		    d <= -9223372036854775807.0 ? INT64_MIN : (int64_t)d;
 		out->d = isint ? (double)i : d;
 		return 0;
 	}

@@ -183,6 +183,7 @@ stack_settings() {
 		"WEBIX_MAX_BODY=${CFG[MAX_BODY]}" \
 		"WEBIX_SQL_DIR=$REPO/sql" \
 		"RATE_LIMIT_EXEMPT=${CFG[LIMIT_EXEMPT]}" \
+		"DB_STATEMENT_TIMEOUT_MS=${CFG[STATEMENT_TIMEOUT_MS]:-5000}" \
 		"WEBIX_TEST_ROUTES=$([[ ${CFG[MODE]:-dev} == test ]] && echo 1 || echo 0)"
 }
 
@@ -240,6 +241,8 @@ stack_nginx_conf() {
 		"RATE_GENERAL=${CFG[RATE_GENERAL]}" "BURST_GENERAL=${CFG[BURST_GENERAL]}" \
 		"RATE_AUTH=${CFG[RATE_AUTH]}" "BURST_AUTH=${CFG[BURST_AUTH]}" \
 		"LIMIT_EXEMPT=$(geo_entries "${CFG[LIMIT_EXEMPT]}")" \
+		"CLIENT_HEADER_TIMEOUT=${CFG[HEADER_TIMEOUT]:-10}s" \
+		"CLIENT_BODY_TIMEOUT=${CFG[BODY_TIMEOUT]:-10}s" \
 		"SOCKET=$API_SOCK" \
 		"HTTP_LISTEN=127.0.0.1:${CFG[HTTP_PORT]}" \
 		"HTTPS_LISTEN=127.0.0.1:${CFG[HTTPS_PORT]}" \
@@ -289,6 +292,9 @@ full_page_writes = off"
 		log_timezone = 'UTC'
 		log_line_prefix = '%m [%p] %q%u@%d '
 		log_min_messages = warning
+		# dynamic shared memory in the data dir, not /dev/shm: a systemd unit with
+		# RemoveIPC=yes running as the same user would delete it under a live server
+		dynamic_shared_memory_type = mmap
 		$durable
 	EOF
 	cat >"$PGDATA/pg_hba.conf" <<-EOF
