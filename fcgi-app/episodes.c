@@ -1,7 +1,13 @@
 /* episodes.c — /api/webtoons/:organizationId/:webtoonId/episodes[/:episodeId]: create
  * (numbered max + 1 under the webtoon's row lock, or the client's number; a duplicate is
  * 409), list in number order, get (counts a view), update, delete, publish. An episode is
- * reachable only through its own webtoon and organization. Each call is one round trip. */
+ * reachable only through its own webtoon and organization. Each call is one round trip.
+ *
+ * Lock order: whatever changes episode numbers or the webtoon's episodeCount (create, a
+ * renumbering update, delete) locks the webtoon row first, then episode rows — the order
+ * of DELETE of a webtoon (its row, then its episodes by cascade). So a renumbering cannot
+ * slip under a create's max + 1 (a spurious 409), and deleting an episode while its
+ * webtoon is deleted cannot deadlock. */
 #include "handlers.h"
 #include "app.h"
 #include "body.h"
@@ -16,7 +22,8 @@ enum { S_LOCK, S_INSERT, S_LIST, S_GET, S_UPDATE, S_DELETE, S_PUBLISH, S__MAX };
 #define E_VIEW "episode_view(e::episodes, true, false)"
 
 static const struct db_stmt stmts[S__MAX] = {
-	/* serialises numbering per webtoon; the INSERT's snapshot is taken after it */
+	/* serialises numbering per webtoon (see "Lock order" above); the next statement's
+	 * snapshot is taken after it */
 	[S_LOCK] = { "episode_lock_webtoon",
 	  "SELECT 1 FROM webtoons w WHERE w.id = $1 AND w.org_id = app_org_id() FOR UPDATE", 1 },
 	[S_INSERT] = { "episode_insert",
@@ -187,6 +194,10 @@ h_episode_update(struct req *r, struct resp *rs)
 	if (org_validate_or_reply(r, rs, update_fields, v) < 0)
 		return -1;
 	struct db *db = &r->app->db;
+	if (v[F_NUMBER].present) {
+		const char *pl[1] = { req_param(r, 1) };
+		db_queue(db, &stmts[S_LOCK], pl);
+	}
 	const char *p[11] = { req_param(r, 1), req_param(r, 2),
 	    v[F_TITLE].present ? v[F_TITLE].s : NULL,
 	    v[F_DESC].present ? "true" : "false", text_or_null(&v[F_DESC]),
@@ -204,6 +215,8 @@ int
 h_episode_delete(struct req *r, struct resp *rs)
 {
 	struct db *db = &r->app->db;
+	const char *pl[1] = { req_param(r, 1) };
+	db_queue(db, &stmts[S_LOCK], pl);
 	const char *p[4] = { req_param(r, 1), req_param(r, 2), r->remote_addr, r->user_agent };
 	PGresult *res = db_exec_commit(db, &stmts[S_DELETE], p);
 	if (res == NULL)

@@ -186,11 +186,13 @@ BEGIN
 END
 $$;
 
--- a JSON array of strings (validated by the API) as text[], each trimmed
+-- a JSON array of strings (validated by the API) as text[], each trimmed of exactly the
+-- characters the validator trims (C isspace: space \t \n \v \f \r), so what is stored is
+-- what was checked
 CREATE FUNCTION text_array(j jsonb) RETURNS text[]
     LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN j IS NULL THEN NULL ELSE
-        ARRAY(SELECT btrim(x, E' \t\n\r') FROM jsonb_array_elements_text(j) x) END
+        ARRAY(SELECT btrim(x, E' \t\n\x0B\f\r') FROM jsonb_array_elements_text(j) x) END
 $$;
 
 GRANT EXECUTE ON FUNCTION text_array(jsonb) TO webix_app;
