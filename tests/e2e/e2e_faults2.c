@@ -590,11 +590,34 @@ static void t_redis_back_recovers(struct h_case *c)
 	    (long)after.master, after.n, procs_common(&ro.before, &after));
 }
 
+/* SELECT count(*) ... with one text parameter, as the owner; -1 on error (err says why). */
+static long pg_count(const char *sql, const char *param, char *err, size_t errsz)
+{
+	PGconn *db = PQconnectdb(h_env.database_url ? h_env.database_url : "");
+	PGresult *res = NULL;
+	long n = -1;
+
+	if (PQstatus(db) != CONNECTION_OK) {
+		snprintf(err, errsz, "connect as the owner: %s", PQerrorMessage(db));
+	} else {
+		res = PQexecParams(db, sql, 1, NULL, &param, NULL, NULL, 0);
+		if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+			n = atol(PQgetvalue(res, 0, 0));
+		else
+			snprintf(err, errsz, "%s: %s", sql, PQerrorMessage(db));
+	}
+	PQclear(res);
+	PQfinish(db);
+	return n;
+}
+
 /* Nothing written during the outage is lost. */
 static void t_redis_back_nothing_lost(struct h_case *c)
 {
 	struct h_resp *r;
 	struct sess s;
+	char err[512];
+	long n;
 
 	CHECK(c, ro.b.access[0] != '\0' && ro.a3.access[0] != '\0',
 	    "the outage cases did not run to the end");
@@ -612,6 +635,18 @@ static void t_redis_back_nothing_lost(struct h_case *c)
 	r = post(c, "/api/auth/refresh", jbody("refreshToken", ro.a1.refresh, NULL), NULL, NULL);
 	EXPECT(c, r->status == 401, "refresh of the session logged out during the outage: %s",
 	    h_brief(r));
+	/* in PostgreSQL: the revocation, its audit row, the outage user's verification email */
+	n = pg_count("SELECT count(*) FROM sessions WHERE id = $1::uuid AND revoked_at IS NOT NULL",
+	    ro.a1.sid, err, sizeof(err));
+	EXPECT(c, n == 1, "session %s revoked in PostgreSQL: %ld rows %s", ro.a1.sid, n,
+	    n < 0 ? err : "");
+	n = pg_count("SELECT count(*) FROM audit_log WHERE action = 'logout' AND resource_id = $1",
+	    ro.a1.sid, err, sizeof(err));
+	EXPECT(c, n == 1, "audit rows of the outage's logout: %ld %s", n, n < 0 ? err : "");
+	n = pg_count("SELECT count(*) FROM outbox WHERE kind = 'email' AND recipient = $1",
+	    ro.b.email, err, sizeof(err));
+	EXPECT(c, n >= 1, "outbox emails for the user registered during the outage: %ld %s", n,
+	    n < 0 ? err : "");
 }
 
 /* ---- (1b) fail closed: RATE_LIMIT_FAIL_OPEN = 0 rolled in with SIGHUP ---- */
