@@ -92,7 +92,10 @@ valid_timezone(const char *s, size_t n)
 		if (c == '/' && s[i + 1] == '/')
 			return false;
 	}
-	if (strncmp(s, "posix/", 6) == 0 || strncmp(s, "right/", 6) == 0)
+	/* not zone names: other layouts of the database, the host's own zone (a link to
+	 * /etc/localtime, which changes with the machine), the POSIX default rules */
+	if (strncmp(s, "posix/", 6) == 0 || strncmp(s, "right/", 6) == 0 ||
+	    (n == 9 && memcmp(s, "localtime", 9) == 0) || (n == 10 && memcmp(s, "posixrules", 10) == 0))
 		return false;
 	char path[128], magic[4];
 	snprintf(path, sizeof(path), "%s/%.*s", WEBIX_ZONEINFO_DIR, (int)n, s);

@@ -7,56 +7,96 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Every tenant table, and the unscoped query a buggy handler might write for it. */
+/* The unscoped query a buggy handler might write for a tenant table: how many rows it
+ * sees, of which organizations, and (where the table has one) of which users. */
+#define PROBE(table, users) { "probe_" table, "SELECT count(*), " \
+	"coalesce(jsonb_agg(DISTINCT org_id) FILTER (WHERE org_id IS NOT NULL), '[]'), " \
+	users " FROM " table, 0 }
+#define USERS "coalesce(jsonb_agg(DISTINCT user_id) FILTER (WHERE user_id IS NOT NULL), '[]')"
+#define NO_USERS "'[]'::jsonb"
+
+/* Every tenant table. */
 static const struct db_stmt probes[] = {
-	{ "probe_memberships", "SELECT count(*), coalesce(jsonb_agg(DISTINCT org_id), '[]') "
-	  "FROM memberships", 0 },
-	{ "probe_audit_log", "SELECT count(*), coalesce(jsonb_agg(DISTINCT org_id), '[]') "
-	  "FROM audit_log", 0 },
-	{ "probe_webtoons", "SELECT count(*), coalesce(jsonb_agg(DISTINCT org_id), '[]') "
-	  "FROM webtoons", 0 },
-	{ "probe_episodes", "SELECT count(*), coalesce(jsonb_agg(DISTINCT org_id), '[]') "
-	  "FROM episodes", 0 },
-	{ "probe_analytics", "SELECT count(*), coalesce(jsonb_agg(DISTINCT org_id), '[]') "
-	  "FROM analytics", 0 },
-	{ "probe_outbox", "SELECT count(*), coalesce(jsonb_agg(DISTINCT org_id), '[]') "
-	  "FROM outbox WHERE org_id IS NOT NULL", 0 },
+	PROBE("memberships", USERS),
+	PROBE("audit_log", USERS),
+	PROBE("webtoons", NO_USERS),
+	PROBE("episodes", NO_USERS),
+	PROBE("analytics", NO_USERS),
+	/* account emails (org_id NULL) belong to no tenant: only organizations are counted */
+	{ "probe_outbox", "SELECT count(*) FILTER (WHERE org_id IS NOT NULL), "
+	  "coalesce(jsonb_agg(DISTINCT org_id) FILTER (WHERE org_id IS NOT NULL), '[]'), "
+	  NO_USERS " FROM outbox", 0 },
 };
 static const char *const probe_tables[] = { "memberships", "audit_log", "webtoons",
 	"episodes", "analytics", "outbox" };
 #define NPROBES (sizeof(probes) / sizeof(probes[0]))
 
+/* Which database connection answered, when, and the tenant context it ran with: the
+ * tests order the probes of each connection to show what one request leaves to the next. */
+static const struct db_stmt connection_stmt = { "probe_connection",
+	"SELECT pg_backend_pid(), (extract(epoch FROM clock_timestamp()) * 1000000)::bigint, "
+	"current_setting('app.org_id', true), current_setting('app.user_id', true)", 0 };
+
 void
 testroutes_register(void)
 {
 	db_register(probes, NPROBES);
+	db_register(&connection_stmt, 1);
 }
 
-/* {"table": {"rows": n, "organizations": [ids…]}, …} for every tenant table. */
+static json_object *
+setting(const PGresult *res, int col)
+{
+	return PQgetisnull(res, 0, col) ? NULL : json_object_new_string(PQgetvalue(res, 0, col));
+}
+
+/* Run one statement in the open transaction (in_tx) or alone, with no context (bare). */
+static PGresult *
+run(struct db *db, const struct db_stmt *s, bool bare)
+{
+	return bare ? db_exec_plain(db, s->sql, 0, NULL) : db_exec(db, s, NULL);
+}
+
+/*
+ * {"connection": {"backend", "at", "orgId", "userId"},
+ *  "tables": {"<table>": {"rows": n, "organizations": [ids…], "users": [ids…]}, …}}
+ */
 static int
-probe_all(struct req *r, struct resp *rs)
+probe_all(struct req *r, struct resp *rs, bool bare)
 {
 	struct db *db = &r->app->db;
-	json_object *d = json_object_new_object();
+	json_object *d = json_object_new_object(), *tables = json_object_new_object();
+	json_object_object_add(d, "tables", tables);
+	PGresult *res = run(db, &connection_stmt, bare);
+	if (res == NULL)
+		goto fail;
+	json_object *conn = json_object_new_object();
+	json_object_object_add(conn, "backend", json_object_new_int64(
+	    strtoll(PQgetvalue(res, 0, 0), NULL, 10)));
+	json_object_object_add(conn, "at", json_object_new_int64(
+	    strtoll(PQgetvalue(res, 0, 1), NULL, 10)));
+	json_object_object_add(conn, "orgId", setting(res, 2));
+	json_object_object_add(conn, "userId", setting(res, 3));
+	json_object_object_add(d, "connection", conn);
+	PQclear(res);
 	for (size_t i = 0; i < NPROBES; i++) {
-		PGresult *res = db_exec(db, &probes[i], NULL);
-		if (res == NULL) {
-			json_object_put(d);
-			return resp_db_error(r, rs, db);
-		}
+		if ((res = run(db, &probes[i], bare)) == NULL)
+			goto fail;
 		json_object *t = json_object_new_object();
 		json_object_object_add(t, "rows", json_object_new_int64(
 		    strtoll(PQgetvalue(res, 0, 0), NULL, 10)));
 		json_object_object_add(t, "organizations", json_tokener_parse(PQgetvalue(res, 0, 1)));
-		json_object_object_add(d, probe_tables[i], t);
+		json_object_object_add(t, "users", json_tokener_parse(PQgetvalue(res, 0, 2)));
+		json_object_object_add(tables, probe_tables[i], t);
 		PQclear(res);
 	}
-	if (db_commit(db) != DB_OK) {
-		json_object_put(d);
-		return resp_db_error(r, rs, db);
-	}
+	if (!bare && db_commit(db) != DB_OK)
+		goto fail;
 	resp_ok(rs, 200, NULL, d);
 	return 0;
+fail:
+	json_object_put(d);
+	return resp_db_error(r, rs, db);
 }
 
 static bool
@@ -70,16 +110,21 @@ enabled(struct req *r, struct resp *rs)
 	return false;
 }
 
-/* GET /api/_test/unscoped — in a transaction with no organization (R_AUTH) */
+/* GET /api/_test/unscoped — in a transaction with no organization (R_AUTH);
+ * ?context=none: no transaction and no tenant context at all, as code that never set
+ * one would run (anything a previous request left on the connection would show). */
 int
 h_test_unscoped(struct req *r, struct resp *rs)
 {
 	if (!enabled(r, rs))
 		return -1;
+	const char *ctx = req_query(r, "context");
+	if (ctx && strcmp(ctx, "none") == 0)
+		return probe_all(r, rs, true);
 	struct db *db = &r->app->db;
 	if (db_begin(db, NULL, r->user_id) != DB_OK)
 		return resp_db_error(r, rs, db);
-	return probe_all(r, rs);
+	return probe_all(r, rs, false);
 }
 
 /* GET /api/_test/unscoped/:organizationId — in that organization (R_ORG, org:read) */
@@ -88,5 +133,5 @@ h_test_unscoped_org(struct req *r, struct resp *rs)
 {
 	if (!enabled(r, rs))
 		return -1;
-	return probe_all(r, rs);
+	return probe_all(r, rs, false);
 }

@@ -1,6 +1,7 @@
 /* webixctl — the sysadmin's tool: `migrate` applies pending SQL migrations as the owner
  * role; `check` validates the configuration and reaches PostgreSQL and Redis; `user`
- * creates the first super admin and (de)activates accounts. */
+ * creates the first super admin and (de)activates accounts; `org purge` removes deleted
+ * organizations for good. */
 #include "settings.h"
 #include "db.h"
 #include "log.h"
@@ -33,6 +34,9 @@ usage(FILE *f)
 	    "                            standard input (one line, 6 to 1024 bytes)\n"
 	    "  user deactivate EMAIL     stop EMAIL from logging in; its tokens stop working at once\n"
 	    "  user activate EMAIL       undo deactivate\n"
+	    "  org purge [--older-than DAYS]\n"
+	    "                            delete the organizations deleted more than DAYS (default\n"
+	    "                            30) days ago, with all their rows (uses DATABASE_OWNER_URL)\n"
 	    "Settings come from the configuration file and the environment "
 	    "(docs/configuration.md).\n", f);
 }
@@ -352,6 +356,46 @@ cmd_user(struct config *cfg, int argc, char **argv)
 	return rc;
 }
 
+/* org purge [--older-than DAYS]: soft-deleted organizations leave for good, as the owner
+ * (the application role cannot delete them); their tenant rows go by ON DELETE CASCADE. */
+static int
+cmd_org(struct config *cfg, int argc, char **argv)
+{
+	long days = 30;
+	if (argc < 1 || strcmp(argv[0], "purge") != 0) {
+		usage(stderr);
+		return 2;
+	}
+	for (int i = 1; i < argc; i++) {
+		char *end;
+		if (strcmp(argv[i], "--older-than") == 0 && i + 1 < argc && argv[i + 1][0] >= '0' &&
+		    argv[i + 1][0] <= '9' && (days = strtol(argv[++i], &end, 10)) >= 0 &&
+		    *end == '\0' && days <= 36500)
+			continue;
+		fprintf(stderr, "webixctl org purge: --older-than takes a number of days (0-36500)\n");
+		usage(stderr);
+		return 2;
+	}
+	struct db db;
+	char d[24];
+	snprintf(d, sizeof(d), "%ld", days);
+	const char *p[1] = { d };
+	db_init(&db, cfg->database_owner_url, cfg->db_statement_timeout, cfg->db_connect_timeout);
+	PGresult *r = db_exec_plain(&db, "DELETE FROM organizations WHERE deleted_at IS NOT NULL "
+	    "AND deleted_at <= now() - make_interval(days => $1::int)", 1, p);
+	int rc = 1;
+	if (r == NULL)
+		fprintf(stderr, "webixctl org purge: %s\n", db.msg);
+	else {
+		printf("purged %s organization(s) deleted more than %ld day(s) ago\n", PQcmdTuples(r),
+		    days);
+		rc = 0;
+	}
+	PQclear(r);
+	db_close(&db);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -367,7 +411,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	const char *cmd = argv[i++];
-	unsigned need = strcmp(cmd, "migrate") == 0 ? CFG_NEED_MIGRATE : CFG_NEED_API;
+	unsigned need = strcmp(cmd, "migrate") == 0 || strcmp(cmd, "org") == 0 ?
+	    CFG_NEED_MIGRATE : CFG_NEED_API;
 	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		return 0;
@@ -390,6 +435,8 @@ main(int argc, char **argv)
 		rc = cmd_migrate(&cfg, argc - i, argv + i);
 	else if (strcmp(cmd, "user") == 0)
 		rc = cmd_user(&cfg, argc - i, argv + i);
+	else if (strcmp(cmd, "org") == 0)
+		rc = cmd_org(&cfg, argc - i, argv + i);
 	else {
 		usage(stderr);
 		rc = 2;

@@ -109,11 +109,20 @@ $$;
  * demoted. The organization row is locked first so two concurrent changes cannot both
  * see "another admin remains".
  */
+-- The caller's role is read again once the lock is held: one who stopped being a member
+-- while waiting (removed by a concurrent request) may do nothing — a NULL role would
+-- otherwise slip through every "caller NOT IN (…)" test below.
 CREATE FUNCTION org_lock_and_role() RETURNS text
     LANGUAGE plpgsql AS $$
+DECLARE
+    r text;
 BEGIN
     PERFORM 1 FROM organizations WHERE id = app_org_id() FOR UPDATE;
-    RETURN app_org_role();
+    r := app_org_role();
+    IF r IS NULL THEN
+        RAISE EXCEPTION 'Organization not found' USING ERRCODE = 'WX404';
+    END IF;
+    RETURN r;
 END
 $$;
 

@@ -112,6 +112,39 @@ static void t_rls_forced_on_tenant_tables(struct h_case *c)
 	PQfinish(db);
 }
 
+/* The registry of tenants has no org_id but is a tenant table too: RLS enabled and forced,
+ * every tenant table has a policy, and the app role cannot delete an organization (only
+ * `webixctl org purge`, as the owner, does). */
+static void t_organizations_rls(struct h_case *c)
+{
+	PGconn *db = PQconnectdb(h_env.database_url);
+	CHECK(c, PQstatus(db) == CONNECTION_OK, "connect: %s", PQerrorMessage(db));
+	PGresult *r = q(db, "SELECT c.relrowsecurity, c.relforcerowsecurity, "
+	    "has_table_privilege('webix_app', c.oid, 'DELETE'), "
+	    "has_table_privilege('webix_app', c.oid, 'TRUNCATE') "
+	    "FROM pg_class c WHERE c.oid = 'public.organizations'::regclass");
+	CHECK(c, PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1, "catalog: %s",
+	    PQresultErrorMessage(r));
+	EXPECT(c, PQgetvalue(r, 0, 0)[0] == 't' && PQgetvalue(r, 0, 1)[0] == 't',
+	    "organizations: RLS enabled=%s forced=%s", PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
+	EXPECT(c, PQgetvalue(r, 0, 2)[0] == 'f' && PQgetvalue(r, 0, 3)[0] == 'f',
+	    "webix_app may DELETE (%s) or TRUNCATE (%s) organizations", PQgetvalue(r, 0, 2),
+	    PQgetvalue(r, 0, 3));
+	PQclear(r);
+	/* forced RLS without a policy hides everything: every tenant table has one for the app */
+	r = q(db, "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+	    "WHERE n.nspname = 'public' AND c.relkind = 'r' AND (c.relname = 'organizations' OR "
+	    "EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'org_id' "
+	    "AND NOT a.attisdropped)) AND NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = "
+	    "c.oid AND (p.polroles = '{0}' OR (SELECT oid FROM pg_roles WHERE rolname = 'webix_app') "
+	    "= ANY (p.polroles)))");
+	CHECK(c, PQresultStatus(r) == PGRES_TUPLES_OK, "catalog: %s", PQresultErrorMessage(r));
+	for (int i = 0; i < PQntuples(r); i++)
+		EXPECT(c, 0, "table %s has no policy for the application role", PQgetvalue(r, i, 0));
+	PQclear(r);
+	PQfinish(db);
+}
+
 int main(void)
 {
 	if (h_init() != 0)
@@ -130,6 +163,7 @@ int main(void)
 	h_run("migrate_refuses_missing_file", t_missing_file_refused);
 	h_run("app_role_not_superuser_no_bypassrls_owns_nothing", t_app_role_powerless);
 	h_run("rls_enabled_and_forced_on_every_org_id_table", t_rls_forced_on_tenant_tables);
+	h_run("organizations_rls_forced_app_cannot_delete", t_organizations_rls);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", sqlcopy);
 	if (system(cmd) != 0)
 		printf("warning: could not remove %s\n", sqlcopy);
