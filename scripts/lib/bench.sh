@@ -285,15 +285,26 @@ bench_report() {
 			'BEGIN { printf "%.0f%%", 100 * a / c }')
 		printf '%-16s %10s %9s %9s %8s %9s  %s\n' "$name" "${BENCH_RPS[$name]}" \
 			"${BENCH_P50[$name]}" "${BENCH_P99[$name]}" "${BENCH_ERR[$name]}" "$h" \
-			"${BENCH_NOTE[$name]}"
+			"${BENCH_NOTE[$name]:-}"
 	done
-	printf '\nCPU time per request (ms) by process, and the machine during the run (%% of %s cores):\n' \
+	printf '\nCPU time per request (ms) by process; the machine during the run (%% of %s cores: all\n' \
 		"$(nproc)"
-	printf '%-16s %9s %9s %9s %9s %9s %8s %8s\n' scenario postgres webix-api nginx redis wrk \
-		busy% others%
+	printf 'busy, and busy with processes not ours); "cpu-bound" = %s cores / the sum, the rate\n' \
+		"$(nproc)"
+	printf 'the stack would reach alone on the machine, and its ratio to /health/live likewise:\n'
+	printf '%-12s %8s %9s %7s %7s %7s %7s %6s %7s %10s %7s\n' scenario postgres webix-api nginx \
+		redis wrk sum busy% others% cpu-bound 'vs live'
+	local est_live
+	est_live=$(for name in "${BENCH_ORDER[@]}"; do
+		if [[ $name == health* ]]; then printf '%s\n' "${BENCH_CPU[$name]}"; fi
+	done | awk -v c="$(nproc)" '{ s = $1 + $2 + $3 + $4 + $5; if (s > 0) { r += 1000 * c / s; n++ } }
+		END { if (n) printf "%.0f", r / n }')
 	for name in "${BENCH_ORDER[@]}"; do
-		# shellcheck disable=SC2086 # seven numbers
-		printf '%-16s %9s %9s %9s %9s %9s %8s %8s\n' "$name" ${BENCH_CPU[$name]}
+		awk -v n="$name" -v c="$(nproc)" -v live="${est_live:-0}" '{
+			s = $1 + $2 + $3 + $4 + $5; r = s > 0 ? 1000 * c / s : 0;
+			printf "%-12s %8.3f %9.3f %7.3f %7.3f %7.3f %7.3f %6d %7d %10.0f %6.0f%%\n",
+				n, $1, $2, $3, $4, $5, s, $6, $7, r, (live > 0 ? 100 * r / live : 0) }' \
+			<<<"${BENCH_CPU[$name]}"
 	done
 	printf '\nscenarios: health = GET /health/live; list = GET /api/webtoons/:org?limit=20 (%s orgs);\n' \
 		"$BENCH_TOKENS"
