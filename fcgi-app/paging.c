@@ -5,7 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-/* -1 absent, -2 malformed, else the value (digits only, at most 9 of them). */
+/* -1 absent, -2 malformed, else the value (digits only; more than 9 of them reads as
+ * 999999999, beyond every bound). */
 static long long
 query_int(struct req *r, const char *name)
 {
@@ -13,8 +14,10 @@ query_int(struct req *r, const char *name)
 	if (v == NULL)
 		return -1;
 	size_t n = strlen(v);
-	if (n == 0 || n > 9 || strspn(v, "0123456789") != n)
+	if (n == 0 || strspn(v, "0123456789") != n)
 		return -2;
+	if (n > 9)
+		return 999999999;
 	long long x = 0;
 	for (size_t i = 0; i < n; i++)
 		x = x * 10 + (v[i] - '0');

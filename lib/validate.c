@@ -140,6 +140,58 @@ err(struct arena *a, json_object *errors, const char *path, const char *fmt, ...
 static int validate_object(struct arena *, json_object *, const struct vfield *,
     struct vval *, json_object *, const char *prefix);
 
+/* Unicode white space (as JavaScript's trim): code point of the UTF-8 sequence. */
+static bool
+is_uspace(unsigned cp)
+{
+	return cp == 0x20 || (cp >= 0x09 && cp <= 0x0D) || cp == 0xA0 || cp == 0x1680 ||
+	    (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F ||
+	    cp == 0x205F || cp == 0x3000 || cp == 0xFEFF;
+}
+
+/* Decode the UTF-8 sequence at s (len bytes there); its length, 0 when malformed. */
+static size_t
+utf8_at(const unsigned char *s, size_t n, unsigned *cp)
+{
+	if (n == 0)
+		return 0;
+	if (s[0] < 0x80) { *cp = s[0]; return 1; }
+	size_t len = (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 :
+	    (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+	if (len == 0 || len > n)
+		return 0;
+	unsigned c = s[0] & (0xFF >> (len + 1));
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3F);
+	}
+	*cp = c;
+	return len;
+}
+
+/* Bytes of white space at the start of s, 0 when none. */
+static size_t
+space_at(const char *s, size_t n)
+{
+	unsigned cp = 0;
+	size_t k = utf8_at((const unsigned char *)s, n, &cp);
+	return k && is_uspace(cp) ? k : 0;
+}
+
+/* Bytes of white space at the end of s (n bytes), 0 when none. */
+static size_t
+space_before(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t start = n - 1;
+	while (start > 0 && n - start < 4 && (u[start] & 0xC0) == 0x80)
+		start--;
+	unsigned cp = 0;
+	size_t k = utf8_at(u + start, n - start, &cp);
+	return k == n - start && is_uspace(cp) ? k : 0;
+}
+
 static int
 check_string(struct arena *a, const struct vfield *f, const char *path, json_object *v,
     struct vval *out, json_object *errors, const char *idx_path)
@@ -156,8 +208,9 @@ check_string(struct arena *a, const struct vfield *f, const char *path, json_obj
 		return 1;
 	}
 	if (f->flags & VF_TRIM) {
-		while (n > 0 && isspace((unsigned char)*s)) { s++; n--; }
-		while (n > 0 && isspace((unsigned char)s[n - 1])) n--;
+		size_t k;
+		while (n > 0 && (k = space_at(s, n)) > 0) { s += k; n -= k; }
+		while (n > 0 && (k = space_before(s, n)) > 0) n -= k;
 	}
 	if (n == 0 && !(f->flags & VF_ALLOW_EMPTY)) {
 		err(a, errors, p, "is not allowed to be empty");

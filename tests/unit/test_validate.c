@@ -336,6 +336,14 @@ START_TEST(trim_before_checks)
 	    "\"s\" length must be less than or equal to 3 characters long");
 	ASSERT_VALID(raw, "{\"s\":\" a \"}");
 	ck_assert_str_eq(out[0].s, " a ");
+	/* Unicode white space is trimmed too (no-break space, ideographic space, BOM) … */
+	ASSERT_VALID(profile_fields, P("\"displayName\":\"\xC2\xA0\xE3\x80\x80" "ab\xEF\xBB\xBF\xC2\xA0\""));
+	ck_assert_str_eq(out[F_NAME].s, "ab");
+	ASSERT_ONE(profile_fields, P("\"displayName\":\"\xE3\x80\x80\xC2\xA0\""), "displayName",
+	    "\"displayName\" is not allowed to be empty");
+	/* … but not other characters that end in the same bytes */
+	ASSERT_VALID(profile_fields, P("\"displayName\":\"ab\xE2\x82\xA0\""));
+	ck_assert_uint_eq(out[F_NAME].len, 5);
 }
 END_TEST
 
