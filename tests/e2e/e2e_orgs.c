@@ -1949,6 +1949,11 @@ static void t_soft_delete_and_purge(struct h_case *c)
 	path = kprintf("/api/organizations/%s", o.id);
 	expect_ok(c, GET(kprintf("/api/organizations/subdomain/%s", o.sub), NULL), 200, NULL,
 	    "by subdomain before");
+	expect_ok(c, req(&(struct rq){ .host = tenant_host(o.sub), .path = "/api/public/webtoons" }),
+	    200, NULL, "public reading on its host before");
+	r = GET("/api/auth/profile", U[U_VIEWER].token);
+	EXPECT(c, r->status == 200 && list_has(h_jget(r->json, "data.organizations"),
+	    "organizationId._id", o.id), "not in the viewer's profile before: %s", h_brief(r));
 	expect_err(c, SEND("DELETE", path, U[U_MOD].token, NULL), 403, "forbidden", NP,
 	    "a moderator's DELETE");
 	CHECK(c, expect_ok(c, SEND("DELETE", path, U[U_ADMIN].token, NULL), 200,
@@ -1974,6 +1979,12 @@ static void t_soft_delete_and_purge(struct h_case *c)
 	}
 	expect_err(c, SEND("PUT", path, U[U_ADMIN].token, "{\"name\":\"Back\"}"), 404, "not_found",
 	    "Organization not found", "PUT after delete");
+	expect_err(c, req(&(struct rq){ .host = tenant_host(o.sub), .path = "/api/public/webtoons" }),
+	    404, "not_found", "Organization not found", "public reading on its host after delete");
+	r = GET("/api/auth/profile", U[U_VIEWER].token);
+	EXPECT(c, r->status == 200 && h_jget(r->json, "data.organizations") != NULL &&
+	    !list_has(h_jget(r->json, "data.organizations"), "organizationId._id", o.id),
+	    "still in the viewer's profile: %s", h_brief(r));
 	expect_err(c, SEND("DELETE", path, U[U_ADMIN].token, NULL), 404, "not_found",
 	    "Organization not found", "DELETE twice");
 	expect_err(c, SEND("POST", kprintf("%s/users", path), U[U_ADMIN].token, jbody("userEmail",
