@@ -58,7 +58,7 @@ static const struct db_stmt stmts[S__MAX] = {
 	[S_PROFILE_ORGS] = { "auth_profile_orgs",
 	  "SELECT membership_view(m, org_view(o)) FROM memberships m "
 	  "JOIN organizations o ON o.id = m.org_id "
-	  "WHERE m.user_id = $1 AND o.deleted_at IS NULL ORDER BY m.joined_at DESC", 1 },
+	  "WHERE m.user_id = $1 AND m.is_active AND o.deleted_at IS NULL ORDER BY m.joined_at DESC", 1 },
 	[S_TOKEN_INSERT] = { "auth_token_insert",
 	  "INSERT INTO account_tokens (user_id, purpose, token_hash, expires_at) "
 	  "VALUES ($1, $2, $3, now() + make_interval(mins => $4::int))", 4 },
