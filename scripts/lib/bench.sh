@@ -31,7 +31,6 @@ bench_settings() {
 		[[ $r =~ ^(health|list|get|get_hot|public|login)$ ]] ||
 			die "BENCH_RUNS: unknown scenario '$r' (health list get get_hot public login)"
 	done
-	command -v wrk >/dev/null || die "wrk is not installed"
 }
 
 # ---- the machine --------------------------------------------------------------------------
@@ -240,16 +239,19 @@ bench_runs() {
 }
 
 # bench_memory — RSS of each worker, then at least BENCH_MEMORY_REQUESTS requests of the
-# mixed scenario (list, get, public episodes, /health/live) in runs of wrk, then RSS again.
+# mixed scenario (list, get, public episodes, /health/live) in runs of wrk (the first one
+# 10 s long), then RSS again.
 bench_memory() {
 	local done_reqs=0 rate secs i=0 name
 	MEM_BEFORE=$(bench_worker_rss)
 	log "memory check: worker RSS (kB) before: $MEM_BEFORE"
-	rate=${BENCH_RPS[get]:-${BENCH_RPS[list]:-500}}
+	rate=
 	while ((done_reqs < BENCH_MEMORY_REQUESTS)); do
 		i=$((i + 1))
-		secs=$(awk -v n=$((BENCH_MEMORY_REQUESTS - done_reqs)) -v r="$rate" \
-			'BEGIN { s = int(n / (r > 1 ? r : 1) * 1.1) + 2; print (s > 600 ? 600 : s) }')
+		# the first run measures the mix's rate; the next one is sized to reach the count
+		secs=10
+		[[ -z $rate ]] || secs=$(awk -v n=$((BENCH_MEMORY_REQUESTS - done_reqs)) -v r="$rate" \
+			'BEGIN { s = int(n / (r > 1 ? r : 1) * 1.05) + 2; print (s > 600 ? 600 : s) }')
 		name="memory#$i"
 		bench_wrk "$name" mix "$secs"
 		done_reqs=$((done_reqs + ${BENCH_REQS[$name]}))
