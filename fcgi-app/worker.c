@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <time.h>
 #include <fcgiapp.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +119,10 @@ worker_main(const struct config *cfg, int listen_fd, int ready_fd, pid_t master)
 	redis_ensure(&app.redis);
 
 	memset(&r, 0, sizeof(r));
+	/* Large blocks (Argon2's 19 MiB, big bodies) from mmap, returned at free: without a
+	 * fixed threshold glibc raises it after the first such free and keeps the block in
+	 * the heap for good (+19 MB of resident memory per worker after one login). */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	arena_init(&r.arena, 32768);
 	r.app = &app;
 

@@ -96,7 +96,10 @@ prepare_all(struct db *db)
 	snprintf(buf, sizeof(buf), "%ld", db->stmt_timeout_ms);
 	const char *p[1] = { buf };
 	PGresult *r = PQexecParams(db->conn,
-	    "SELECT set_config('statement_timeout', $1, false)", 1, NULL, p, NULL, NULL, 0);
+	    "SELECT set_config('statement_timeout', $1, false), "
+	    /* our statements are prepared once and run thousands of times with parameters
+	     * that never change their best plan: skip re-planning them on every run */
+	    "set_config('plan_cache_mode', 'force_generic_plan', false)", 1, NULL, p, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		classify(db, r);
 		PQclear(r);
