@@ -45,10 +45,10 @@ static const struct db_stmt stmts[S__MAX] = {
 	  "WHERE e.webtoon_id = $1 AND e.org_id = app_org_id() AND ($2 = '' OR e.status = $2)), "
 	  "$5, $3)) END", 5 },
 	[S_GET] = { "episode_get_counted",
-	  "WITH e AS (UPDATE episodes e SET view_count = view_count + 1 WHERE " E_OF(e)
+	  "WITH e AS (UPDATE episodes e SET view_count = view_count + $3::int WHERE " E_OF(e)
 	  " RETURNING e.*), a AS (INSERT INTO analytics (org_id, user_id, webtoon_id, episode_id, "
 	  "metric_type, metric_value) SELECT e.org_id, app_user_id(), e.webtoon_id, e.id, "
-	  "'episode_views', 1 FROM e) SELECT " E_VIEW " FROM e", 2 },
+	  "'episode_views', 1 FROM e WHERE $3::int > 0) SELECT " E_VIEW " FROM e", 3 },
 	[S_UPDATE] = { "episode_update",
 	  "WITH e AS (UPDATE episodes e SET title = coalesce($3, title), "
 	  "description = CASE WHEN $4::boolean THEN $5 ELSE description END, "
@@ -179,7 +179,7 @@ int
 h_episode_get(struct req *r, struct resp *rs)
 {
 	struct db *db = &r->app->db;
-	const char *p[2] = { req_param(r, 1), req_param(r, 2) };
+	const char *p[3] = { req_param(r, 1), req_param(r, 2), r->is_head ? "0" : "1" };
 	PGresult *res = db_exec_commit(db, &stmts[S_GET], p);
 	if (res == NULL)
 		return resp_db_error(r, rs, db);

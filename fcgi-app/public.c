@@ -1,6 +1,7 @@
 /* public.c — /api/public/webtoons[...]: what readers see on <subdomain>.<base domain>
  * without signing in — published content of that (active) organization, cacheable with
- * ETag / 304. Reading a webtoon or an episode counts a view in the same round trip. */
+ * ETag / 304. Reading (GET, not HEAD) a webtoon or an episode counts a view in the same
+ * round trip. */
 #include "handlers.h"
 #include "app.h"
 #include "etag.h"
@@ -18,11 +19,11 @@ static const struct db_stmt stmts[S__MAX] = {
 	[S_ENTER] = { "public_enter_tenant", "SELECT app_enter_tenant($1)", 1 },
 	[S_LIST] = { "public_webtoon_list", WEBTOON_LIST_SQL("true"), 7 },
 	[S_WEBTOON] = { "public_webtoon_counted",
-	  "WITH w AS (UPDATE webtoons w SET view_count = view_count + 1 WHERE w.id = $1 "
+	  "WITH w AS (UPDATE webtoons w SET view_count = view_count + $2::int WHERE w.id = $1 "
 	  "AND w.org_id = app_org_id() AND w.status = 'published' RETURNING w.*), "
 	  "a AS (INSERT INTO analytics (org_id, webtoon_id, metric_type, metric_value) "
-	  "SELECT w.org_id, w.id, 'webtoon_views', 1 FROM w) "
-	  "SELECT webtoon_view(w::webtoons, false, true) FROM w", 1 },
+	  "SELECT w.org_id, w.id, 'webtoon_views', 1 FROM w WHERE $2::int > 0) "
+	  "SELECT webtoon_view(w::webtoons, false, true) FROM w", 2 },
 	[S_EPISODES] = { "public_episode_list",
 	  "SELECT CASE WHEN EXISTS (SELECT 1 FROM webtoons w WHERE w.id = $1 "
 	  "AND w.org_id = app_org_id() AND w.status = 'published') THEN jsonb_build_object('data', "
@@ -33,12 +34,12 @@ static const struct db_stmt stmts[S__MAX] = {
 	  "WHERE x.webtoon_id = $1 AND x.org_id = app_org_id() AND x.status = 'published'), "
 	  "$4, $2)) END", 4 },
 	[S_EPISODE] = { "public_episode_counted",
-	  "WITH e AS (UPDATE episodes e SET view_count = e.view_count + 1 FROM webtoons w "
+	  "WITH e AS (UPDATE episodes e SET view_count = e.view_count + $3::int FROM webtoons w "
 	  "WHERE e.id = $2 AND e.webtoon_id = $1 AND e.org_id = app_org_id() "
 	  "AND e.status = 'published' AND w.id = e.webtoon_id AND w.status = 'published' "
 	  "RETURNING e.*), a AS (INSERT INTO analytics (org_id, webtoon_id, episode_id, "
 	  "metric_type, metric_value) SELECT e.org_id, e.webtoon_id, e.id, 'episode_views', 1 "
-	  "FROM e) SELECT episode_view(e::episodes, false, true) FROM e", 2 },
+	  "FROM e WHERE $3::int > 0) SELECT episode_view(e::episodes, false, true) FROM e", 3 },
 };
 
 void
@@ -98,7 +99,7 @@ h_public_webtoon(struct req *r, struct resp *rs)
 	if (enter_tenant(r, rs) < 0)
 		return -1;
 	struct db *db = &r->app->db;
-	const char *p[1] = { req_param(r, 0) };
+	const char *p[2] = { req_param(r, 0), r->is_head ? "0" : "1" }; /* HEAD reads nothing */
 	PGresult *res = db_exec_commit(db, &stmts[S_WEBTOON], p);
 	if (res == NULL)
 		return resp_db_error(r, rs, db);
@@ -127,7 +128,7 @@ h_public_episode(struct req *r, struct resp *rs)
 	if (enter_tenant(r, rs) < 0)
 		return -1;
 	struct db *db = &r->app->db;
-	const char *p[2] = { req_param(r, 0), req_param(r, 1) };
+	const char *p[3] = { req_param(r, 0), req_param(r, 1), r->is_head ? "0" : "1" };
 	PGresult *res = db_exec_commit(db, &stmts[S_EPISODE], p);
 	if (res == NULL)
 		return resp_db_error(r, rs, db);

@@ -23,11 +23,11 @@ static const struct db_stmt stmts[S__MAX] = {
 	[S_LIST] = { "webtoon_list", WEBTOON_LIST_SQL("false"), 7 },
 	/* the read and its view: one statement, so no extra round trip */
 	[S_VIEW] = { "webtoon_view_counted",
-	  "WITH w AS (UPDATE webtoons w SET view_count = view_count + 1 "
+	  "WITH w AS (UPDATE webtoons w SET view_count = view_count + $2::int "
 	  "WHERE w.id = $1 AND w.org_id = app_org_id() RETURNING w.*), "
 	  "a AS (INSERT INTO analytics (org_id, user_id, webtoon_id, metric_type, metric_value) "
-	  "SELECT w.org_id, app_user_id(), w.id, 'webtoon_views', 1 FROM w) "
-	  "SELECT webtoon_view(w::webtoons, true, false) FROM w", 1 },
+	  "SELECT w.org_id, app_user_id(), w.id, 'webtoon_views', 1 FROM w WHERE $2::int > 0) "
+	  "SELECT webtoon_view(w::webtoons, true, false) FROM w", 2 },
 	[S_UPDATE] = { "webtoon_update",
 	  "UPDATE webtoons w SET title = coalesce($2, title), "
 	  "description = CASE WHEN $3::boolean THEN $4 ELSE description END, "
@@ -147,7 +147,7 @@ int
 h_webtoon_get(struct req *r, struct resp *rs)
 {
 	struct db *db = &r->app->db;
-	const char *p[1] = { req_param(r, 1) };
+	const char *p[2] = { req_param(r, 1), r->is_head ? "0" : "1" }; /* HEAD reads nothing */
 	PGresult *res = db_exec_commit(db, &stmts[S_VIEW], p);
 	if (res == NULL)
 		return resp_db_error(r, rs, db);

@@ -1843,6 +1843,15 @@ static void t_views(struct h_case *c)
 	EXPECT(c, streq(wcol(c, "view_count", wid), "2") && streq(ecol(c, "view_count", eid), "3")
 	    && db_count(c, "SELECT count(*) FROM analytics WHERE webtoon_id = $1::uuid", 1,
 	    P(wid)) == 5, "a list counted a view");
+	/* HEAD reads nothing: it answers as GET does and counts no view */
+	r = call(c, "HEAD", TOK(RO_USER), w_path(A.id, wid), NULL);
+	EXPECT(c, r->status == 200, "HEAD of the webtoon: %s", h_brief(r));
+	r = call(c, "HEAD", TOK(RO_USER), e_path(A.id, wid, eid), NULL);
+	EXPECT(c, r->status == 200, "HEAD of the episode: %s", h_brief(r));
+	EXPECT(c, streq(wcol(c, "view_count", wid), "2") && streq(ecol(c, "view_count", eid), "3")
+	    && db_count(c, "SELECT count(*) FROM analytics WHERE webtoon_id = $1::uuid", 1,
+	    P(wid)) == 5, "a HEAD counted a view (webtoon %s, episode %s)",
+	    wcol(c, "view_count", wid), ecol(c, "view_count", eid));
 }
 
 /* ---- delete: episodes go, analytics stay ---- */
