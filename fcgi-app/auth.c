@@ -3,6 +3,7 @@
 #include "handlers.h"
 #include "app.h"
 #include "audit.h"
+#include "body.h"
 #include "authn.h"
 #include "log.h"
 #include "password.h"
@@ -139,26 +140,7 @@ static const struct vfield reset_fields[] = {
 	{ .name = NULL },
 };
 
-/* Validate the body or answer 400 with every error. 0 or -1. */
-static int
-validate_or_reply(struct req *r, struct resp *rs, const struct vfield *f, struct vval *v)
-{
-	json_object *errors = json_object_new_array();
-	if (validate_body(&r->arena, r->json, f, v, errors) > 0)
-		return resp_invalid(r, rs, errors);
-	json_object_put(errors);
-	return 0;
-}
-
 /* ---- helpers ---- */
-
-static json_object *
-parse_db_json(const PGresult *res, int row, int col)
-{
-	if (res == NULL || row >= PQntuples(res) || PQgetisnull(res, row, col))
-		return NULL;
-	return json_tokener_parse(PQgetvalue(res, row, col));
-}
 
 /* Queue the outbox row of an account email (verification or reset link). */
 static void
@@ -269,7 +251,7 @@ h_auth_register(struct req *r, struct resp *rs)
 			    NULL);
 		return resp_db_error(r, rs, db);
 	}
-	json_object *user = parse_db_json(res, 0, 0);
+	json_object *user = db_json(res, 0, 0);
 	PQclear(res);
 	r->user_id = arena_strdup(&r->arena, uid);
 	json_object *d = token_pair(r, user, uid, v[RF_EMAIL].s, "org_user", sid, refresh);
@@ -354,7 +336,7 @@ h_auth_login(struct req *r, struct resp *rs)
 	PGresult *res = db_exec_commit(db, &stmts[S_USER_LOGIN], pl);
 	if (res == NULL)
 		return resp_db_error(r, rs, db);
-	json_object *user = parse_db_json(res, 0, 0);
+	json_object *user = db_json(res, 0, 0);
 	PQclear(res);
 	rl_reset(r, "login", email);
 	r->user_id = arena_strdup(&r->arena, uid);
@@ -555,7 +537,7 @@ h_auth_profile(struct req *r, struct resp *rs)
 		return resp_db_error(r, rs, db);
 	json_object *orgs = json_object_new_array();
 	for (int i = 0; i < PQntuples(res); i++) {
-		json_object *m = parse_db_json(res, i, 0);
+		json_object *m = db_json(res, i, 0);
 		if (m)
 			json_object_array_add(orgs, m);
 	}

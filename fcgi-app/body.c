@@ -36,3 +36,29 @@ db_json(const PGresult *res, int row, int col)
 		return NULL;
 	return json_tokener_parse(PQgetvalue(res, row, col));
 }
+
+const char *
+json_param(struct req *r, json_object *o)
+{
+	return o ? arena_strdup(&r->arena, json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)) : NULL;
+}
+
+const char *
+vval_text(const struct vval *v)
+{
+	return v->present && !v->is_null && v->len > 0 ? v->s : NULL;
+}
+
+int
+reply_db_row(struct req *r, struct resp *rs, PGresult *res, int status, const char *message,
+    const char *missing)
+{
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+		PQclear(res);
+		return resp_error(r, rs, 404, "not_found", missing, NULL);
+	}
+	resp_ok_raw(r, rs, status, message, PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 0;
+}

@@ -17,4 +17,17 @@ int org_validate_or_reply(struct req *, struct resp *, const struct vfield *, st
 
 /* Column `col` of row `row` parsed as JSON (NULL when absent or SQL NULL). */
 json_object *db_json(const PGresult *, int row, int col);
+
+/* A JSON value as compact text in the request arena (a SQL parameter); NULL for NULL. */
+const char *json_param(struct req *, json_object *);
+/* A validated string as a SQL parameter: NULL when absent, null or empty. */
+const char *vval_text(const struct vval *);
+
+/*
+ * Answer `status` with the JSON text of column 0 of res's single row as data (no
+ * parsing again); 404 not_found with `missing` when there is no row or it is NULL.
+ * res is cleared either way. 0, or -1 for the 404.
+ */
+int reply_db_row(struct req *, struct resp *, PGresult *res, int status, const char *message,
+    const char *missing);
 #endif

@@ -89,21 +89,6 @@ enum { F_TITLE, F_DESC, F_CONTENT, F_IMAGES, F_NUMBER };
 static const char *const statuses[] = { "draft", "published", "archived", NULL };
 
 static const char *
-text_or_null(const struct vval *v)
-{
-	return v->present && !v->is_null && v->len > 0 ? v->s : NULL;
-}
-
-static const char *
-images_json(struct req *r, const struct vval *v)
-{
-	if (!v->present || v->o == NULL)
-		return NULL;
-	return arena_strdup(&r->arena, json_object_to_json_string_ext(v->o,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-}
-
-static const char *
 number_or_null(struct req *r, const struct vval *v)
 {
 	return v->present ? arena_printf(&r->arena, "%lld", (long long)v->i) : NULL;
@@ -116,19 +101,6 @@ failed(struct req *r, struct resp *rs, const struct db *db)
 		return resp_error(r, rs, 409, "conflict",
 		    "An episode with this number already exists in this webtoon", NULL);
 	return resp_db_error(r, rs, db);
-}
-
-static int
-reply(struct req *r, struct resp *rs, PGresult *res, int status, const char *msg,
-    const char *missing)
-{
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
-		PQclear(res);
-		return resp_error(r, rs, 404, "not_found", missing, NULL);
-	}
-	resp_ok_raw(r, rs, status, msg, PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return 0;
 }
 
 /* POST …/:webtoonId/episodes — 201, 400, 404, 409 (content:write) */
@@ -146,12 +118,12 @@ h_episode_create(struct req *r, struct resp *rs)
 	const char *pl[1] = { wid };
 	db_queue(db, &stmts[S_LOCK], pl);
 	const char *p[9] = { wid, arena_strdup(&r->arena, id), number_or_null(r, &v[F_NUMBER]),
-	    v[F_TITLE].s, text_or_null(&v[F_DESC]), text_or_null(&v[F_CONTENT]),
-	    images_json(r, &v[F_IMAGES]), r->remote_addr, r->user_agent };
+	    v[F_TITLE].s, vval_text(&v[F_DESC]), vval_text(&v[F_CONTENT]),
+	    json_param(r, v[F_IMAGES].o), r->remote_addr, r->user_agent };
 	PGresult *res = db_exec_commit(db, &stmts[S_INSERT], p);
 	if (res == NULL)
 		return failed(r, rs, db);
-	return reply(r, rs, res, 201, "Episode created successfully", "Webtoon not found");
+	return reply_db_row(r, rs, res, 201, "Episode created successfully", "Webtoon not found");
 }
 
 /* GET …/:webtoonId/episodes — 200, 400, 404 (content:read) */
@@ -171,7 +143,7 @@ h_episode_list(struct req *r, struct resp *rs)
 	PGresult *res = db_exec_commit(db, &stmts[S_LIST], p);
 	if (res == NULL)
 		return resp_db_error(r, rs, db);
-	return reply(r, rs, res, 200, NULL, "Webtoon not found");
+	return reply_db_row(r, rs, res, 200, NULL, "Webtoon not found");
 }
 
 /* GET …/episodes/:episodeId — 200, 404 (content:read; counts a view) */
@@ -183,7 +155,7 @@ h_episode_get(struct req *r, struct resp *rs)
 	PGresult *res = db_exec_commit(db, &stmts[S_GET], p);
 	if (res == NULL)
 		return resp_db_error(r, rs, db);
-	return reply(r, rs, res, 200, NULL, "Episode not found");
+	return reply_db_row(r, rs, res, 200, NULL, "Episode not found");
 }
 
 /* PUT …/episodes/:episodeId — 200, 400, 404, 409 (content:write) */
@@ -200,14 +172,14 @@ h_episode_update(struct req *r, struct resp *rs)
 	}
 	const char *p[11] = { req_param(r, 1), req_param(r, 2),
 	    v[F_TITLE].present ? v[F_TITLE].s : NULL,
-	    v[F_DESC].present ? "true" : "false", text_or_null(&v[F_DESC]),
-	    v[F_CONTENT].present ? "true" : "false", text_or_null(&v[F_CONTENT]),
-	    images_json(r, &v[F_IMAGES]), number_or_null(r, &v[F_NUMBER]),
+	    v[F_DESC].present ? "true" : "false", vval_text(&v[F_DESC]),
+	    v[F_CONTENT].present ? "true" : "false", vval_text(&v[F_CONTENT]),
+	    json_param(r, v[F_IMAGES].o), number_or_null(r, &v[F_NUMBER]),
 	    r->remote_addr, r->user_agent };
 	PGresult *res = db_exec_commit(db, &stmts[S_UPDATE], p);
 	if (res == NULL)
 		return failed(r, rs, db);
-	return reply(r, rs, res, 200, "Episode updated successfully", "Episode not found");
+	return reply_db_row(r, rs, res, 200, "Episode updated successfully", "Episode not found");
 }
 
 /* DELETE …/episodes/:episodeId — 200, 404 (content:delete; others keep their numbers) */
@@ -238,5 +210,5 @@ h_episode_publish(struct req *r, struct resp *rs)
 	PGresult *res = db_exec_commit(db, &stmts[S_PUBLISH], p);
 	if (res == NULL)
 		return resp_db_error(r, rs, db);
-	return reply(r, rs, res, 200, "Episode published successfully", "Episode not found");
+	return reply_db_row(r, rs, res, 200, "Episode published successfully", "Episode not found");
 }

@@ -56,9 +56,7 @@ static const struct vfield role_fields[] = {
 static int
 reply_first(struct req *r, struct resp *rs, PGresult *res, int status, const char *msg)
 {
-	resp_ok_raw(r, rs, status, msg, PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return 0;
+	return reply_db_row(r, rs, res, status, msg, "User is not in this organization");
 }
 
 /* GET /api/organizations/:organizationId/users — 200, 400 (user:read) */

@@ -123,14 +123,22 @@ static const struct vfield status_fields[] = {
 	{ .name = NULL },
 };
 
+/* An ASCII lower-case copy in the request arena (subdomains and domains are stored so). */
+static const char *
+lower_copy(struct req *r, const char *in)
+{
+	char *s = arena_strdup(&r->arena, in);
+	for (char *p = s; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return s;
+}
+
 /* The subdomain value as stored (lower case), or NULL with a reserved-name error added. */
 static const char *
 subdomain_value(struct req *r, const struct vval *v, json_object *errors)
 {
-	char *s = arena_strdup(&r->arena, v->s);
-	for (char *p = s; *p; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
+	const char *s = lower_copy(r, v->s);
 	if (subdomain_reserved(s)) {
 		validate_error(errors, "subdomain", "\"subdomain\" is reserved");
 		return NULL;
@@ -166,23 +174,6 @@ org_body_or_reply(struct req *r, struct resp *rs, const struct vfield *f, struct
 	return resp_invalid(r, rs, errors);
 }
 
-static const char *
-domain_value(struct req *r, const struct vval *v)
-{
-	char *s = arena_strdup(&r->arena, v->s);
-	for (char *p = s; *p; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
-	return s;
-}
-
-static const char *
-json_text(struct req *r, json_object *o)
-{
-	return o ? arena_strdup(&r->arena, json_object_to_json_string_ext(o,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)) : NULL;
-}
-
 static int
 subdomain_conflict_or(struct req *r, struct resp *rs, const struct db *db)
 {
@@ -191,17 +182,11 @@ subdomain_conflict_or(struct req *r, struct resp *rs, const struct db *db)
 	return resp_db_error(r, rs, db);
 }
 
-/* Answer with the single jsonb column of res (taken over and cleared). */
+/* Answer with the organization in res (cleared), 404 when there is none. */
 static int
 reply_row(struct req *r, struct resp *rs, PGresult *res, int status, const char *msg)
 {
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
-		PQclear(res);
-		return resp_error(r, rs, 404, "not_found", "Organization not found", NULL);
-	}
-	resp_ok_raw(r, rs, status, msg, PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return 0;
+	return reply_db_row(r, rs, res, status, msg, "Organization not found");
 }
 
 /* ---- handlers ---- */
@@ -225,8 +210,8 @@ h_org_create(struct req *r, struct resp *rs)
 	const char *pl[1] = { limit };
 	db_queue(db, &stmts[S_CREATE_LIMIT], pl);
 	const char *pi[5] = { r->org_id, v[F_NAME].s, sub,
-	    v[F_DOMAIN].present ? domain_value(r, &v[F_DOMAIN]) : NULL,
-	    json_text(r, v[F_SETTINGS].o) };
+	    v[F_DOMAIN].present ? lower_copy(r, v[F_DOMAIN].s) : NULL,
+	    json_param(r, v[F_SETTINGS].o) };
 	db_queue(db, &stmts[S_INSERT], pi);
 	const char *pm[1] = { r->org_id };
 	db_queue(db, &stmts[S_ADMIN_MEMBER], pm);
@@ -313,8 +298,8 @@ h_org_update(struct req *r, struct resp *rs)
 	struct db *db = &r->app->db;
 	const char *p[7] = { r->org_id, v[F_NAME].present ? v[F_NAME].s : NULL, sub,
 	    v[F_DOMAIN].present ? "true" : "false",
-	    v[F_DOMAIN].present && !v[F_DOMAIN].is_null ? domain_value(r, &v[F_DOMAIN]) : NULL,
-	    json_text(r, v[F_SETTINGS].o), v[F_STATUS].present ? v[F_STATUS].s : NULL };
+	    v[F_DOMAIN].present && !v[F_DOMAIN].is_null ? lower_copy(r, v[F_DOMAIN].s) : NULL,
+	    json_param(r, v[F_SETTINGS].o), v[F_STATUS].present ? v[F_STATUS].s : NULL };
 	json_object *m = json_object_new_object();
 	json_object_object_add(m, "changes", r->json ? json_object_get(r->json) : NULL);
 	audit_queue(r, r->org_id, r->user_id, "organization_updated", "organization", r->org_id, m);
@@ -389,13 +374,8 @@ h_org_check_subdomain(struct req *r, struct resp *rs)
 	const char *reason = NULL;
 	if (n < 3 || n > 30 || !valid_subdomain(sub, n))
 		reason = "invalid";
-	else {
-		char low[31];
-		for (size_t i = 0; i <= n; i++)
-			low[i] = (char)((sub[i] >= 'A' && sub[i] <= 'Z') ? sub[i] - 'A' + 'a' : sub[i]);
-		if (subdomain_reserved(low))
-			reason = "reserved";
-	}
+	else if (subdomain_reserved(lower_copy(r, sub)))
+		reason = "reserved";
 	if (reason == NULL) {
 		struct db *db = &r->app->db;
 		if (db_begin(db, NULL, NULL) != DB_OK)

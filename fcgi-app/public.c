@@ -4,6 +4,7 @@
  * round trip. */
 #include "handlers.h"
 #include "app.h"
+#include "body.h"
 #include "etag.h"
 #include "paging.h"
 #include "webtoonlist.h"
@@ -63,15 +64,12 @@ enter_tenant(struct req *r, struct resp *rs)
 	return 0;
 }
 
+/* The row of res (cleared) as a cacheable answer, or 404 `missing`. */
 static int
 reply(struct req *r, struct resp *rs, PGresult *res, const char *missing)
 {
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
-		PQclear(res);
-		return resp_error(r, rs, 404, "not_found", missing, NULL);
-	}
-	resp_ok_raw(r, rs, 200, NULL, PQgetvalue(res, 0, 0));
-	PQclear(res);
+	if (reply_db_row(r, rs, res, 200, NULL, missing) < 0)
+		return -1;
 	resp_cacheable(r, rs, PUBLIC_MAX_AGE);
 	return 0;
 }

@@ -75,32 +75,11 @@ static const struct vfield update_fields[] = {
 };
 enum { F_TITLE, F_DESC, F_COVER, F_TAGS, F_CATEGORIES };
 
-static const char *
-json_text(struct req *r, const struct vval *v)
-{
-	if (!v->present || v->o == NULL)
-		return NULL;
-	return arena_strdup(&r->arena, json_object_to_json_string_ext(v->o,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-}
-
-static const char *
-str_or_null(const struct vval *v)
-{
-	return v->present && !v->is_null && v->len > 0 ? v->s : NULL;
-}
-
-/* The single jsonb column of res (cleared) as the answer, or 404 when no row. */
+/* The webtoon in res (cleared) as the answer, or 404 when there is none. */
 static int
 reply_webtoon(struct req *r, struct resp *rs, PGresult *res, int status, const char *msg)
 {
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return resp_error(r, rs, 404, "not_found", "Webtoon not found", NULL);
-	}
-	resp_ok_raw(r, rs, status, msg, PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return 0;
+	return reply_db_row(r, rs, res, status, msg, "Webtoon not found");
 }
 
 /* POST /api/webtoons/:organizationId — 201, 400 (content:write) */
@@ -115,8 +94,8 @@ h_webtoon_create(struct req *r, struct resp *rs)
 		return resp_error(r, rs, 500, "internal", "Internal server error", NULL);
 	const char *wid = arena_strdup(&r->arena, id);
 	struct db *db = &r->app->db;
-	const char *p[6] = { wid, v[F_TITLE].s, str_or_null(&v[F_DESC]), str_or_null(&v[F_COVER]),
-	    json_text(r, &v[F_TAGS]), json_text(r, &v[F_CATEGORIES]) };
+	const char *p[6] = { wid, v[F_TITLE].s, vval_text(&v[F_DESC]), vval_text(&v[F_COVER]),
+	    json_param(r, v[F_TAGS].o), json_param(r, v[F_CATEGORIES].o) };
 	audit_queue(r, r->org_id, r->user_id, "webtoon_created", "webtoon", wid, NULL);
 	PGresult *res = db_exec_commit(db, &stmts[S_INSERT], p);
 	if (res == NULL)
@@ -164,9 +143,9 @@ h_webtoon_update(struct req *r, struct resp *rs)
 	struct db *db = &r->app->db;
 	const char *wid = req_param(r, 1);
 	const char *p[8] = { wid, v[F_TITLE].present ? v[F_TITLE].s : NULL,
-	    v[F_DESC].present ? "true" : "false", str_or_null(&v[F_DESC]),
-	    v[F_COVER].present ? "true" : "false", str_or_null(&v[F_COVER]),
-	    json_text(r, &v[F_TAGS]), json_text(r, &v[F_CATEGORIES]) };
+	    v[F_DESC].present ? "true" : "false", vval_text(&v[F_DESC]),
+	    v[F_COVER].present ? "true" : "false", vval_text(&v[F_COVER]),
+	    json_param(r, v[F_TAGS].o), json_param(r, v[F_CATEGORIES].o) };
 	PGresult *res = db_exec(db, &stmts[S_UPDATE], p);
 	if (res == NULL)
 		return resp_db_error(r, rs, db);
