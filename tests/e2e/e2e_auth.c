@@ -41,55 +41,6 @@ static const char *const LOGIN = "/api/auth/login";
 static const char *const REFRESH = "/api/auth/refresh";
 static const char *const VERIFY = "/api/auth/verify";
 
-/* ---- small memory pool: strings that live until the end of the run ---- */
-
-static char **pool;
-static size_t npool;
-
-static char *keep(char *s)
-{
-	char **p;
-
-	if (s == NULL || (p = realloc(pool, (npool + 1) * sizeof(*p))) == NULL) {
-		fprintf(stderr, "out of memory\n");
-		exit(2);
-	}
-	pool = p;
-	pool[npool++] = s;
-	return s;
-}
-
-static char *kstrdup(const char *s)
-{
-	return s ? keep(strdup(s)) : NULL;
-}
-
-static char *kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *kprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return keep(s);
-}
-
-static char *krepeat(const char *unit, size_t n)
-{
-	size_t l = strlen(unit);
-	char *s = malloc(l * n + 1);
-
-	if (s == NULL)
-		return keep(NULL);
-	for (size_t i = 0; i < n; i++)
-		memcpy(s + i * l, unit, l);
-	s[l * n] = '\0';
-	return keep(s);
-}
-
 /* ---- the stack's settings (webix.conf, then api.env, which overrides it) ---- */
 
 static struct { char *k, *v; } confv[256];
@@ -99,12 +50,12 @@ static void conf_set(const char *k, size_t kn, const char *v, size_t vn)
 {
 	for (size_t i = 0; i < nconf; i++)
 		if (strlen(confv[i].k) == kn && strncmp(confv[i].k, k, kn) == 0) {
-			confv[i].v = keep(strndup(v, vn));
+			confv[i].v = h_keep(strndup(v, vn));
 			return;
 		}
 	if (nconf < sizeof(confv) / sizeof(confv[0])) {
-		confv[nconf].k = keep(strndup(k, kn));
-		confv[nconf].v = keep(strndup(v, vn));
+		confv[nconf].k = h_keep(strndup(k, kn));
+		confv[nconf].v = h_keep(strndup(v, vn));
 		nconf++;
 	}
 }
@@ -168,7 +119,7 @@ static int email_ctr;
 /* A fresh, unique, lower-case email address. */
 static const char *mkemail(const char *what)
 {
-	return kprintf("e2e-%s-%s-%d@example.com", what, run_tag, ++email_ctr);
+	return h_printf("e2e-%s-%s-%d@example.com", what, run_tag, ++email_ctr);
 }
 
 /* A loopback source address other than 127.0.0.1, random per run (so per-address
@@ -185,7 +136,7 @@ static const char *other_addr(void)
 		fclose(f);
 	}
 	email_ctr++;
-	return kprintf("127.%u.%u.%u", 64 + r % 128, (r >> 8) % 256, 1 + (r >> 16) % 254);
+	return h_printf("127.%u.%u.%u", 64 + r % 128, (r >> 8) % 256, 1 + (r >> 16) % 254);
 }
 
 /* ---- pacing: at most one request start per PACE_MS (all threads) ---- */
@@ -314,7 +265,7 @@ static const char *jbody(const char *k, ...)
 		json_object_object_add(o, k, json_object_new_string(v));
 	}
 	va_end(ap);
-	s = kstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	s = h_strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	return s;
@@ -452,7 +403,7 @@ static char *b64url(const void *in, size_t n)
 	size_t o = 0, i;
 
 	if (out == NULL)
-		return keep(NULL);
+		return h_keep(NULL);
 	for (i = 0; i + 2 < n; i += 3) {
 		unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8 | p[i + 2];
 
@@ -474,7 +425,7 @@ static char *b64url(const void *in, size_t n)
 		out[o++] = t[v >> 6 & 63];
 	}
 	out[o] = '\0';
-	return keep(out);
+	return h_keep(out);
 }
 
 static int b64val(int ch)
@@ -515,7 +466,7 @@ static char *b64url_dec(const char *s, size_t n, size_t *outn)
 	out[o] = '\0';
 	if (outn)
 		*outn = o;
-	return keep(out);
+	return h_keep(out);
 }
 
 static int dots(const char *tok)
@@ -536,7 +487,7 @@ static const char *jwt_part(const char *tok, int idx)
 		p = (p = strchr(p, '.')) ? p + 1 : NULL;
 	if (p == NULL)
 		return NULL;
-	return keep(strndup(p, strcspn(p, ".")));
+	return h_keep(strndup(p, strcspn(p, ".")));
 }
 
 /* Decoded JSON of part IDX; the caller puts it. */
@@ -562,14 +513,14 @@ static const char *jwt_make(const char *header, const char *payload, const EVP_M
     const char *key, const char *sig)
 {
 	const char *h = b64url(header, strlen(header)), *p = b64url(payload, strlen(payload));
-	const char *input = kprintf("%s.%s", h, p);
+	const char *input = h_printf("%s.%s", h, p);
 
-	return kprintf("%s.%s", input, key ? hmac_b64(md, key, input) : sig);
+	return h_printf("%s.%s", input, key ? hmac_b64(md, key, input) : sig);
 }
 
 static const char *jstr(struct json_object *o)
 {
-	return kstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	return h_strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
@@ -613,45 +564,6 @@ static void db_connect(void)
 }
 
 #define P(...) ((const char *const[]){ __VA_ARGS__ })
-
-static PGresult *dbx(struct h_case *c, PGconn *conn, const char *sql, int n,
-    const char *const *p)
-{
-	PGresult *res;
-	ExecStatusType st;
-
-	if (!h_check(c, conn != NULL, "no database connection (DATABASE_URL)"))
-		return NULL;
-	res = PQexecParams(conn, sql, n, NULL, p, NULL, NULL, 0);
-	st = PQresultStatus(res);
-	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-		h_check(c, 0, "SQL failed (%s): %s", sql, PQerrorMessage(conn));
-		PQclear(res);
-		return NULL;
-	}
-	return res;
-}
-
-/* First column of the first row (kept), NULL when no row or NULL. */
-static const char *db_one(struct h_case *c, PGconn *conn, const char *sql, int n,
-    const char *const *p)
-{
-	PGresult *res = dbx(c, conn, sql, n, p);
-	const char *v = NULL;
-
-	if (res != NULL && PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
-		v = kstrdup(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return v;
-}
-
-static long db_count(struct h_case *c, PGconn *conn, const char *sql, int n,
-    const char *const *p)
-{
-	const char *v = db_one(c, conn, sql, n, p);
-
-	return v ? atol(v) : -1;
-}
 
 /* ---- Redis: a tiny RESP client for SET key value EX n ---- */
 
@@ -791,14 +703,14 @@ static int sess_take(struct h_case *c, struct h_resp *r, struct sess *s, const c
 
 	if (!h_check(c, a != NULL && rt != NULL, "%s: no token pair: %s", what, h_brief(r)))
 		return 0;
-	s->access = kstrdup(a);
-	s->refresh = kstrdup(rt);
+	s->access = h_strdup(a);
+	s->refresh = h_strdup(rt);
 	p = jwt_json(a, 1);
 	if (uid != NULL)
-		s->uid = kstrdup(uid);
+		s->uid = h_strdup(uid);
 	else if (h_jstr(p, "userId") != NULL)
-		s->uid = kstrdup(h_jstr(p, "userId"));
-	s->sid = kstrdup(h_jstr(p, "sid"));
+		s->uid = h_strdup(h_jstr(p, "userId"));
+	s->sid = h_strdup(h_jstr(p, "sid"));
 	json_object_put(p);
 	return h_check(c, s->sid != NULL && s->uid != NULL, "%s: access token has no sid/userId",
 	    what);
@@ -859,7 +771,7 @@ static int refresh_ok(struct h_case *c, const struct sess *in, struct sess *out,
 
 	if (!expect_ok(c, r, 200, "Token refreshed successfully", what))
 		return 0;
-	keys_exactly(c, h_jget(r->json, "data"), kprintf("%s: data", what),
+	keys_exactly(c, h_jget(r->json, "data"), h_printf("%s: data", what),
 	    KEYS("accessToken", "refreshToken"), NULL);
 	if (!sess_take(c, r, &n, what))
 		return 0;
@@ -895,10 +807,10 @@ static void verify_bad(struct h_case *c, const char *access, const char *what)
 static long audit_count(struct h_case *c, const char *uid, const char *action,
     const char *ip, const char *extra)
 {
-	const char *sql = kprintf("SELECT count(*) FROM audit_log WHERE user_id = $1::uuid "
+	const char *sql = h_printf("SELECT count(*) FROM audit_log WHERE user_id = $1::uuid "
 	    "AND action = $2 AND ip_address = $3 AND user_agent = $4%s", extra ? extra : "");
 
-	return db_count(c, dba, sql, 4, P(uid, action, ip, UA));
+	return h_sql_count(c, dba, sql, 4, P(uid, action, ip, UA));
 }
 
 static void expect_audit(struct h_case *c, const char *uid, const char *action,
@@ -945,7 +857,7 @@ static void t_config(struct h_case *c)
 static void t_register_201(struct h_case *c)
 {
 	const char *email = mkemail("reg");
-	char *upper = kprintf("  %s  ", email);
+	char *upper = h_printf("  %s  ", email);
 	struct h_resp *r;
 	struct json_object *u, *hdr, *pl;
 	const char *id, *rt, *at;
@@ -1020,14 +932,14 @@ static void t_register_201(struct h_case *c)
 
 	/* stored as Argon2id; the session row has the client's address, not the token */
 	{
-		const char *h = db_one(c, db, "SELECT password_hash FROM users WHERE id = $1::uuid",
+		const char *h = h_sql_one(c, db, "SELECT password_hash FROM users WHERE id = $1::uuid",
 		    1, P(id));
 		struct sess s = { 0 };
 
 		EXPECT(c, h && strncmp(h, "$argon2id$", 10) == 0,
 		    "stored password hash is not Argon2id (%.12s...)", h ? h : "absent");
 		if (id && sess_take(c, r, &s, "register")) {
-			long n = db_count(c, db, "SELECT count(*) FROM sessions WHERE id = $1::uuid "
+			long n = h_sql_count(c, db, "SELECT count(*) FROM sessions WHERE id = $1::uuid "
 			    "AND user_id = $2::uuid AND ip_address = '127.0.0.1' AND user_agent = $3 "
 			    "AND refresh_hash <> $4 AND revoked_at IS NULL", 4,
 			    P(s.sid, id, UA, rt));
@@ -1053,7 +965,7 @@ static struct sess g_val;   /* a session for change-password validation */
 static void t_validation(struct h_case *c, const void *arg)
 {
 	const struct vrow *v = arg;
-	const char *body = strstr(v->body, "%s") ? kprintf(v->body, mkemail("val")) : v->body;
+	const char *body = strstr(v->body, "%s") ? h_printf(v->body, mkemail("val")) : v->body;
 	struct h_resp *r;
 	struct json_object *errs;
 	size_t n;
@@ -1168,7 +1080,7 @@ static const char *const vnames[] = {
 static void t_register_boundaries(struct h_case *c)
 {
 	struct sess s;
-	const char *pw1024 = krepeat("p", 1024), *name50 = krepeat("\xc3\xa9", 50);
+	const char *pw1024 = h_repeat("p", 1024), *name50 = h_repeat("\xc3\xa9", 50);
 	struct h_resp *r;
 
 	r = register_as(c, mkemail("b6"), "123456", "Ab", NULL);
@@ -1186,7 +1098,7 @@ static void t_register_boundaries(struct h_case *c)
 static void t_register_duplicate(struct h_case *c)
 {
 	const char *email = mkemail("dup");
-	char *other = kstrdup(email);
+	char *other = h_strdup(email);
 	struct sess s;
 	struct h_resp *r;
 
@@ -1195,8 +1107,8 @@ static void t_register_duplicate(struct h_case *c)
 	REQUIRE(reg(c, email, "secret123", &s));
 	r = register_as(c, other, "another1", "Dup User", NULL);
 	expect_err(c, r, 409, "conflict", "User with this email already exists",
-	    kprintf("register %s after %s", other, email));
-	EXPECT(c, db_count(c, db, "SELECT count(*) FROM users WHERE email = $1", 1,
+	    h_printf("register %s after %s", other, email));
+	EXPECT(c, h_sql_count(c, db, "SELECT count(*) FROM users WHERE email = $1", 1,
 	    P(email)) == 1, "not exactly one user %s", email);
 }
 
@@ -1269,7 +1181,7 @@ static void t_register_concurrent(struct h_case *c)
 		EXPECT(c, n201 == 1 && n409 == 1, "round %d: two concurrent registrations of %s "
 		    "gave %s and %s, expected one 201 and one 409", round, email,
 		    h_brief(&j[0].resp), h_brief(&j[1].resp));
-		EXPECT(c, db_count(c, db, "SELECT count(*) FROM users WHERE email = $1", 1,
+		EXPECT(c, h_sql_count(c, db, "SELECT count(*) FROM users WHERE email = $1", 1,
 		    P(email)) == 1, "round %d: not exactly one user %s", round, email);
 		h_resp_free(&j[0].resp);
 		h_resp_free(&j[1].resp);
@@ -1308,7 +1220,7 @@ static const char *without_rid(struct h_resp *r)
 	const char *s;
 
 	if (r->json == NULL)
-		return kstrdup(r->body);
+		return h_strdup(r->body);
 	o = json_tokener_parse(r->body);
 	json_object_object_del(o, "requestId");
 	s = jstr(o);
@@ -1387,13 +1299,13 @@ static void t_login_timing(struct h_case *c)
 static void t_login_case_insensitive(struct h_case *c)
 {
 	const char *email = mkemail("ci");
-	char *mixed = kprintf("  %s ", email);
+	char *mixed = h_printf("  %s ", email);
 	struct sess s0, s1;
 
 	for (char *p = mixed; *p && *p != '@'; p++)
 		*p = (char)toupper((unsigned char)*p);
 	REQUIRE(reg(c, email, "secret123", &s0));
-	if (login(c, mixed, "secret123", &s1, kprintf("login as '%s'", mixed)))
+	if (login(c, mixed, "secret123", &s1, h_printf("login as '%s'", mixed)))
 		EXPECT(c, strcmp(s1.uid, s0.uid) == 0, "another user logged in");
 }
 
@@ -1455,7 +1367,7 @@ static struct json_object *claims(long now)
 	    h_jstr(real, "role") : "org_user"));
 	json_object_object_add(o, "type", json_object_new_string("access"));
 	json_object_object_add(o, "sid", json_object_new_string(g_jwt.sid));
-	json_object_object_add(o, "jti", json_object_new_string(kprintf("e2e%s%d", run_tag,
+	json_object_object_add(o, "jti", json_object_new_string(h_printf("e2e%s%d", run_tag,
 	    ++email_ctr)));
 	json_object_object_add(o, "iss", json_object_new_string(jwt_iss));
 	json_object_object_add(o, "aud", json_object_new_string(jwt_aud));
@@ -1506,47 +1418,47 @@ static void t_jwt(struct h_case *c, const void *arg)
 	CHECK(c, real != NULL && jwt_secret != NULL, "no session or no JWT_SECRET for the matrix");
 	switch (k) {
 	case J_NONE_EMPTY_SIG:
-		tok = kprintf("%s.%s.", b64url(none, strlen(none)), p64);
+		tok = h_printf("%s.%s.", b64url(none, strlen(none)), p64);
 		break;
 	case J_NONE_REAL_SIG:
-		tok = kprintf("%s.%s.%s", b64url(none, strlen(none)), p64, s64);
+		tok = h_printf("%s.%s.%s", b64url(none, strlen(none)), p64, s64);
 		break;
 	case J_NONE_UPPER: {
 		const char *h = "{\"alg\":\"NONE\",\"typ\":\"JWT\"}";
 
-		tok = kprintf("%s.%s.", b64url(h, strlen(h)), p64);
+		tok = h_printf("%s.%s.", b64url(h, strlen(h)), p64);
 		break;
 	}
 	case J_NONE_TWO_PARTS:
-		tok = kprintf("%s.%s", b64url(none, strlen(none)), p64);
+		tok = h_printf("%s.%s", b64url(none, strlen(none)), p64);
 		break;
 	case J_TAMPER_CHAR: {
-		char *p = kstrdup(p64);
+		char *p = h_strdup(p64);
 		size_t i = strlen(p) / 2;
 
 		p[i] = p[i] == 'A' ? 'B' : 'A';
-		tok = kprintf("%s.%s.%s", h64, p, s64);
+		tok = h_printf("%s.%s.%s", h64, p, s64);
 		break;
 	}
 	case J_TAMPER_ROLE:
 		o = jwt_json(real, 1);
 		json_object_object_add(o, "role", json_object_new_string("super_admin"));
-		tok = kprintf("%s.%s.%s", h64, b64url(jstr(o), strlen(jstr(o))), s64);
+		tok = h_printf("%s.%s.%s", h64, b64url(jstr(o), strlen(jstr(o))), s64);
 		json_object_put(o);
 		break;
 	case J_TAMPER_SIG: {
-		char *s = kstrdup(s64);
+		char *s = h_strdup(s64);
 
 		s[0] = s[0] == 'A' ? 'B' : 'A';   /* not the last char: its low bits are padding */
-		tok = kprintf("%s.%s.%s", h64, p64, s);
+		tok = h_printf("%s.%s.%s", h64, p64, s);
 		break;
 	}
 	case J_WRONG_KEY: {
-		const char *input = kprintf("%s.%s", h64, p64);
+		const char *input = h_printf("%s.%s", h64, p64);
 		const char *s = hmac_b64(EVP_sha256(), "not-the-key-not-the-key-not-the-key!", input);
 
 		EXPECT(c, strlen(s) == strlen(s64), "wrong signature is not the same length");
-		tok = kprintf("%s.%s", input, s);
+		tok = h_printf("%s.%s", input, s);
 		break;
 	}
 	case J_EXPIRED:
@@ -1565,7 +1477,7 @@ static void t_jwt(struct h_case *c, const void *arg)
 		break;
 	case J_EXP_STRING:
 		o = claims(now);
-		json_object_object_add(o, "exp", json_object_new_string(kprintf("%ld",
+		json_object_object_add(o, "exp", json_object_new_string(h_printf("%ld",
 		    now + ACCESS_TTL)));
 		tok = sign(o);
 		break;
@@ -1595,7 +1507,7 @@ static void t_jwt(struct h_case *c, const void *arg)
 		break;
 	case J_OVERSIZE:
 		o = claims(now);
-		json_object_object_add(o, "pad", json_object_new_string(krepeat("x", 12 * 1024)));
+		json_object_object_add(o, "pad", json_object_new_string(h_repeat("x", 12 * 1024)));
 		tok = sign(o);
 		EXPECT(c, strlen(tok) >= 16 * 1024, "the token is only %zu bytes", strlen(tok));
 		break;
@@ -1639,7 +1551,7 @@ static void t_jwt_positive_control(struct h_case *c)
 	struct h_resp *r;
 
 	CHECK(c, g_jwt.access != NULL && jwt_secret != NULL, "no session or no JWT_SECRET");
-	input = kprintf("%s.%s", jwt_part(g_jwt.access, 0), jwt_part(g_jwt.access, 1));
+	input = h_printf("%s.%s", jwt_part(g_jwt.access, 0), jwt_part(g_jwt.access, 1));
 	EXPECT(c, strcmp(hmac_b64(EVP_sha256(), jwt_secret, input),
 	    jwt_part(g_jwt.access, 2)) == 0,
 	    "JWT_SECRET read from webix.conf does not sign like the server");
@@ -1659,7 +1571,7 @@ static void t_no_token(struct h_case *c)
 {
 	const char *const what[] = { "no Authorization header", "token without \"Bearer \"",
 	    "lower-case \"bearer \"", "\"Basic\" credentials" };
-	const char *authz[] = { NULL, g_jwt.access, kprintf("bearer %s", g_jwt.access),
+	const char *authz[] = { NULL, g_jwt.access, h_printf("bearer %s", g_jwt.access),
 	    "Basic dXNlcjpwYXNz" };
 
 	CHECK(c, g_jwt.access != NULL, "no session");
@@ -1685,7 +1597,7 @@ static void t_refresh_required(struct h_case *c, const void *arg)
 		    .body = bodies[i] });
 
 		expect_err(c, r, 400, "bad_request", "Refresh token required",
-		    bodies[i] ? kprintf("body %s", bodies[i]) : "no body");
+		    bodies[i] ? h_printf("body %s", bodies[i]) : "no body");
 	}
 }
 
@@ -1694,20 +1606,20 @@ static void t_refresh_required(struct h_case *c, const void *arg)
 static void t_refresh_long_token(struct h_case *c)
 {
 	REQUIRE(h_check(c, g_jwt.access != NULL, "no session"));
-	refresh_bad(c, g_jwt.access, kprintf("an access token (%zu characters) as refresh token",
+	refresh_bad(c, g_jwt.access, h_printf("an access token (%zu characters) as refresh token",
 	    strlen(g_jwt.access)));
-	refresh_bad(c, krepeat("x", 1000), "1000 characters");
+	refresh_bad(c, h_repeat("x", 1000), "1000 characters");
 }
 
 static void t_refresh_garbage(struct h_case *c)
 {
 	refresh_bad(c, "garbage", "refreshToken \"garbage\"");
-	refresh_bad(c, kprintf("%s.%s", "00000000-0000-4000-8000-000000000000",
-	    krepeat("A", 43)), "a well-formed unknown refresh token");
-	refresh_bad(c, kprintf("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.%s.%s", krepeat("e", 107),
-	    krepeat("s", 43)), "a JWT-shaped token of 188 characters (like the original's)");
+	refresh_bad(c, h_printf("%s.%s", "00000000-0000-4000-8000-000000000000",
+	    h_repeat("A", 43)), "a well-formed unknown refresh token");
+	refresh_bad(c, h_printf("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.%s.%s", h_repeat("e", 107),
+	    h_repeat("s", 43)), "a JWT-shaped token of 188 characters (like the original's)");
 	if (g_jwt.refresh != NULL) {
-		char *t = kstrdup(g_jwt.refresh);
+		char *t = h_strdup(g_jwt.refresh);
 
 		t[strlen(t) - 2] = t[strlen(t) - 2] == 'A' ? 'B' : 'A';
 		refresh_bad(c, t, "a refresh token with one character changed");
@@ -1732,7 +1644,7 @@ static void t_refresh_rotation(struct h_case *c)
 	EXPECT(c, strcmp(s1.access, s0.access) != 0, "the access token did not change");
 	verify_ok(c, s0.access, s0.uid, "the pre-rotation access token (not logged out)");
 	verify_ok(c, s1.access, s0.uid, "the new access token");
-	EXPECT(c, db_count(c, db, "SELECT count(*) FROM sessions WHERE id = $1::uuid AND "
+	EXPECT(c, h_sql_count(c, db, "SELECT count(*) FROM sessions WHERE id = $1::uuid AND "
 	    "expires_at > now() + interval '6 days'", 1, P(s0.sid)) == 1,
 	    "after a refresh session %s expires within 6 days (D18: the original cut it to 15 "
 	    "minutes; expected the 7-day refresh lifetime)", s0.sid);
@@ -1777,10 +1689,10 @@ static void t_refresh_reuse_after_grace(struct h_case *c)
 	verify_bad(c, g_reuse.s2.access, "the current access token of the revoked session");
 	verify_bad(c, g_reuse.s0.access, "the first access token of the revoked session");
 	refresh_bad(c, g_reuse.s0.refresh, "the first refresh token of the revoked session");
-	EXPECT(c, db_count(c, db, "SELECT count(*) FROM sessions WHERE id = $1::uuid AND "
+	EXPECT(c, h_sql_count(c, db, "SELECT count(*) FROM sessions WHERE id = $1::uuid AND "
 	    "revoked_at IS NOT NULL", 1, P(g_reuse.s0.sid)) == 1, "session %s is not revoked",
 	    g_reuse.s0.sid);
-	EXPECT(c, db_count(c, dba, "SELECT count(*) FROM audit_log WHERE user_id = $1::uuid AND "
+	EXPECT(c, h_sql_count(c, dba, "SELECT count(*) FROM audit_log WHERE user_id = $1::uuid AND "
 	    "action = 'refresh_reuse_detected' AND resource_id = $2", 2,
 	    P(g_reuse.s0.uid, g_reuse.s0.sid)) >= 1,
 	    "no audit row refresh_reuse_detected for session %s (read as %s)", g_reuse.s0.sid,
@@ -1838,8 +1750,8 @@ static void t_logout_all(struct h_case *c)
 	if (expect_ok(c, r, 200, "All sessions logged out successfully", "logout-all"))
 		keys_exactly(c, r->json, "logout-all body", KEYS("success", "message"), NULL);
 	for (int i = 0; i < 4; i++) {
-		verify_bad(c, s[i].access, kprintf("session %d's access token after logout-all", i));
-		refresh_bad(c, s[i].refresh, kprintf("session %d's refresh token after logout-all",
+		verify_bad(c, s[i].access, h_printf("session %d's access token after logout-all", i));
+		refresh_bad(c, s[i].refresh, h_printf("session %d's refresh token after logout-all",
 		    i));
 	}
 	if (login(c, email, "secret123", &s4, "login after logout-all"))
@@ -1886,7 +1798,7 @@ static void t_deactivated(struct h_case *c)
 	PGresult *res;
 
 	REQUIRE(reg(c, email, "secret123", &s));
-	res = dbx(c, db, "UPDATE users SET is_active = false WHERE id = $1::uuid", 1, P(s.uid));
+	res = h_sql(c, db, "UPDATE users SET is_active = false WHERE id = $1::uuid", 1, P(s.uid));
 	CHECK(c, res != NULL, "cannot deactivate");
 	PQclear(res);
 	expect_err(c, login_as(c, email, "secret123", NULL), 401, "unauthorized",
@@ -1895,7 +1807,7 @@ static void t_deactivated(struct h_case *c)
 	    "Invalid credentials", "login of a deactivated user, wrong password");
 	refresh_bad(c, s.refresh, "refresh of a deactivated user");
 	/* what webixctl (and any deactivation) publishes: workers check it on every request */
-	CHECK(c, redis_set(kprintf("webix:rv:u:%s", s.uid), 1000, err, sizeof(err)) == 0,
+	CHECK(c, redis_set(h_printf("webix:rv:u:%s", s.uid), 1000, err, sizeof(err)) == 0,
 	    "cannot set the Redis key: %s", err);
 	verify_bad(c, s.access, "access token of a deactivated user (webix:rv:u set)");
 }
@@ -1904,7 +1816,7 @@ static void t_deactivated(struct h_case *c)
  * it could not run); a non-zero status is recorded as a failure when MUST_SUCCEED. */
 static int webixctl(struct h_case *c, const char *args, const char *pw, int must_succeed)
 {
-	const char *bin = kprintf("%s/bin/webixctl", h_env.state ? h_env.state : "");
+	const char *bin = h_printf("%s/bin/webixctl", h_env.state ? h_env.state : "");
 	char out[] = "/tmp/e2e_auth_ctl_XXXXXX", buf[512] = "";
 	int fd, st;
 	FILE *p;
@@ -1915,7 +1827,7 @@ static int webixctl(struct h_case *c, const char *args, const char *pw, int must
 	if (!h_check(c, (fd = mkstemp(out)) >= 0, "mkstemp failed"))
 		return -1;
 	close(fd);
-	p = popen(kprintf("'%s' -c '%s/webix.conf' %s >'%s' 2>&1", bin, h_env.state, args, out),
+	p = popen(h_printf("'%s' -c '%s/webix.conf' %s >'%s' 2>&1", bin, h_env.state, args, out),
 	    "w");
 	if (!h_check(c, p != NULL, "popen webixctl failed"))
 		return -1;
@@ -1941,12 +1853,12 @@ static void t_webixctl_deactivate(struct h_case *c)
 	struct sess s, s2;
 
 	REQUIRE(reg(c, email, "secret123", &s));
-	REQUIRE(webixctl(c, kprintf("user deactivate %s", email), NULL, 1) == 0);
+	REQUIRE(webixctl(c, h_printf("user deactivate %s", email), NULL, 1) == 0);
 	verify_bad(c, s.access, "access token right after webixctl user deactivate");
 	expect_err(c, login_as(c, email, "secret123", NULL), 401, "unauthorized", NULL,
 	    "login after webixctl user deactivate");
 	refresh_bad(c, s.refresh, "refresh after webixctl user deactivate");
-	REQUIRE(webixctl(c, kprintf("user activate %s", email), NULL, 1) == 0);
+	REQUIRE(webixctl(c, h_printf("user activate %s", email), NULL, 1) == 0);
 	if (login(c, email, "secret123", &s2, "login after webixctl user activate"))
 		verify_ok(c, s2.access, s.uid, "a new session after activate");
 }
@@ -1966,24 +1878,24 @@ static void t_bcrypt_import(struct h_case *c)
 		const char *h = crypt_r(pw, setting, cd);
 
 		if (h != NULL && h[0] != '*')
-			hash = kstrdup(h);
+			hash = h_strdup(h);
 	}
 	free(cd);
 	CHECK(c, hash != NULL && strncmp(hash, "$2b$10$", 7) == 0, "crypt_r gave no bcrypt hash");
-	uid = db_one(c, db, "INSERT INTO users (email, password_hash, display_name) "
+	uid = h_sql_one(c, db, "INSERT INTO users (email, password_hash, display_name) "
 	    "VALUES ($1, $2, 'Imported User') RETURNING id", 2, P(email, hash));
 	CHECK(c, uid != NULL, "cannot insert the imported user");
 	expect_err(c, login_as(c, email, "secret124", NULL), 401, "unauthorized",
 	    "Invalid credentials", "wrong password against a bcrypt hash");
-	h1 = db_one(c, db, "SELECT password_hash FROM users WHERE id = $1::uuid", 1, P(uid));
+	h1 = h_sql_one(c, db, "SELECT password_hash FROM users WHERE id = $1::uuid", 1, P(uid));
 	EXPECT(c, h1 && strcmp(h1, hash) == 0, "a failed login changed the stored hash");
 	REQUIRE(login(c, email, pw, &s, "login with the bcrypt password"));
 	EXPECT(c, strcmp(s.uid, uid) == 0, "logged in as another user");
-	h1 = db_one(c, db, "SELECT password_hash FROM users WHERE id = $1::uuid", 1, P(uid));
+	h1 = h_sql_one(c, db, "SELECT password_hash FROM users WHERE id = $1::uuid", 1, P(uid));
 	EXPECT(c, h1 && strncmp(h1, "$argon2id$", 10) == 0,
 	    "after login the stored hash is not Argon2id (%.7s...)", h1 ? h1 : "absent");
 	REQUIRE(login(c, email, pw, &s, "second login after the rehash"));
-	h2 = db_one(c, db, "SELECT password_hash FROM users WHERE id = $1::uuid", 1, P(uid));
+	h2 = h_sql_one(c, db, "SELECT password_hash FROM users WHERE id = $1::uuid", 1, P(uid));
 	EXPECT(c, h1 && h2 && strcmp(h1, h2) == 0, "the second login rehashed again");
 	expect_err(c, login_as(c, email, "secret124", NULL), 401, "unauthorized",
 	    "Invalid credentials", "wrong password against the new hash");
@@ -2025,10 +1937,10 @@ static void t_audit(struct h_case *c)
 static const char *outbox_token(struct h_case *c, const char *tmpl, const char *email,
     const char *path)
 {
-	const char *link = db_one(c, db, "SELECT payload->>'link' FROM outbox WHERE kind = "
+	const char *link = h_sql_one(c, db, "SELECT payload->>'link' FROM outbox WHERE kind = "
 	    "'email' AND template = $1 AND recipient = $2 ORDER BY created_at DESC LIMIT 1", 2,
 	    P(tmpl, email));
-	const char *prefix = kprintf("%s%s?token=", client_url, path);
+	const char *prefix = h_printf("%s%s?token=", client_url, path);
 
 	if (!h_check(c, link != NULL, "no outbox row %s for %s", tmpl, email))
 		return NULL;
@@ -2047,10 +1959,10 @@ static void t_verify_email(struct h_case *c)
 	REQUIRE(reg(c, email, "secret123", &s));
 	tok = outbox_token(c, "verify_email", email, "/verify-email");
 	REQUIRE(tok != NULL);
-	EXPECT(c, db_count(c, db, "SELECT count(*) FROM account_tokens WHERE user_id = $1::uuid "
+	EXPECT(c, h_sql_count(c, db, "SELECT count(*) FROM account_tokens WHERE user_id = $1::uuid "
 	    "AND purpose = 'verify_email' AND used_at IS NULL AND token_hash <> $2", 2,
 	    P(s.uid, tok)) == 1, "no unused, hashed verify_email account token");
-	EXPECT(c, db_count(c, db, "SELECT count(*) FROM account_tokens WHERE token_hash = $1", 1,
+	EXPECT(c, h_sql_count(c, db, "SELECT count(*) FROM account_tokens WHERE token_hash = $1", 1,
 	    P(tok)) == 0, "the plain token is stored");
 	/* a verification token is not a reset token */
 	expect_err(c, post(c, "/api/auth/reset-password", NULL, jbody("token", tok, "password",
@@ -2084,7 +1996,7 @@ static void t_forgot_reset(struct h_case *c)
 	    "forgot-password, known email");
 	EXPECT(c, k->status == u->status && strcmp(without_rid(k), without_rid(u)) == 0,
 	    "known and unknown emails answer differently: %s vs %s", h_brief(k), h_brief(u));
-	EXPECT(c, db_count(c, db, "SELECT count(*) FROM outbox WHERE recipient = $1", 1,
+	EXPECT(c, h_sql_count(c, db, "SELECT count(*) FROM outbox WHERE recipient = $1", 1,
 	    P(nobody)) == 0, "an outbox row for an unknown email");
 	tok = outbox_token(c, "reset_password", email, "/reset-password");
 	REQUIRE(tok != NULL);
@@ -2150,7 +2062,7 @@ static void t_super_admin(struct h_case *c)
 	struct h_resp *r;
 	struct json_object *pl;
 
-	REQUIRE(webixctl(c, kprintf("user create --super-admin %s", email), "Super-Secret-1", 1)
+	REQUIRE(webixctl(c, h_printf("user create --super-admin %s", email), "Super-Secret-1", 1)
 	    == 0);
 	r = login_as(c, email, "Super-Secret-1", NULL);
 	REQUIRE(expect_ok(c, r, 200, "Login successful", "super admin login"));
@@ -2167,7 +2079,7 @@ static void t_super_admin(struct h_case *c)
 		EXPECT(c, h_jstr(r->json, "data.role") &&
 		    strcmp(h_jstr(r->json, "data.role"), "super_admin") == 0, "verify role is %s",
 		    h_jstr(r->json, "data.role"));
-	EXPECT(c, webixctl(c, kprintf("user create --super-admin %s", email), "Other-Secret-2", 0)
+	EXPECT(c, webixctl(c, h_printf("user create --super-admin %s", email), "Other-Secret-2", 0)
 	    > 0, "creating the same super admin twice did not fail");
 	expect_err(c, login_as(c, email, "Other-Secret-2", NULL), 401, "unauthorized",
 	    "Invalid credentials", "the refused second create changed the password");
@@ -2201,16 +2113,16 @@ static void t_register_limit_per_address(struct h_case *c)
 		EXPECT(c, n201 == register_limit, "%ld registrations from %s were accepted before "
 		    "the first refusal (%s), expected %ld", n201, src, h_brief(r), register_limit);
 	if (expect_err(c, r, 429, "rate_limited", "Too many requests, please try again later.",
-	    kprintf("registration %ld from %s", n201 + 1, src))) {
+	    h_printf("registration %ld from %s", n201 + 1, src))) {
 		long ra = h_retry_after(r);
 
 		EXPECT(c, ra >= 1 && ra <= 3600, "Retry-After is %s",
 		    h_hdr(r, "Retry-After") ? h_hdr(r, "Retry-After") : "absent");
-		EXPECT(c, db_count(c, db, "SELECT count(*) FROM users WHERE email = $1", 1,
+		EXPECT(c, h_sql_count(c, db, "SELECT count(*) FROM users WHERE email = $1", 1,
 		    P(last)) == 0, "the refused registration created the user");
 	}
 	if (first != NULL)
-		EXPECT(c, db_count(c, db, "SELECT count(*) FROM sessions WHERE user_id = $1::uuid "
+		EXPECT(c, h_sql_count(c, db, "SELECT count(*) FROM sessions WHERE user_id = $1::uuid "
 		    "AND ip_address = $2", 2, P(first, src)) == 1,
 		    "the session of a registration from %s does not record that address", src);
 }
@@ -2234,7 +2146,7 @@ static void t_login_limit_per_address(struct h_case *c)
 	    n401, src, r ? h_brief(r) : "-", max);
 	r = login_as(c, email, "secret123", src);
 	if (expect_err(c, r, 429, "rate_limited", "Too many requests, please try again later.",
-	    kprintf("right password from %s after %ld failures", src, max)))
+	    h_printf("right password from %s after %ld failures", src, max)))
 		EXPECT(c, h_retry_after(r) >= 1, "no Retry-After on 429");
 	r = login_as(c, email, "secret123", NULL);
 	expect_ok(c, r, 200, "Login successful", "the same account from 127.0.0.1");
@@ -2250,13 +2162,13 @@ static void t_brute_force(struct h_case *c)
 	REQUIRE(reg(c, email, "secret123", &s));
 	for (long i = 0; i < login_max_failures; i++)
 		expect_err(c, login_as(c, email, "wrong-pass", NULL), 401, "unauthorized",
-		    "Invalid credentials", kprintf("wrong password %ld", i + 1));
-	before = db_count(c, db, "SELECT count(*) FROM sessions WHERE user_id = $1::uuid", 1,
+		    "Invalid credentials", h_printf("wrong password %ld", i + 1));
+	before = h_sql_count(c, db, "SELECT count(*) FROM sessions WHERE user_id = $1::uuid", 1,
 	    P(s.uid));
 	r = login_as(c, email, "secret123", NULL);
 	REQUIRE(expect_err(c, r, 429, "rate_limited", "Too many requests, please try again later.",
-	    kprintf("right password after %ld failures", login_max_failures)));
-	after = db_count(c, db, "SELECT count(*) FROM sessions WHERE user_id = $1::uuid", 1,
+	    h_printf("right password after %ld failures", login_max_failures)));
+	after = h_sql_count(c, db, "SELECT count(*) FROM sessions WHERE user_id = $1::uuid", 1,
 	    P(s.uid));
 	EXPECT(c, before == after, "a refused (429) login created a session");
 	ra = h_retry_after(r);
@@ -2319,14 +2231,14 @@ int main(void)
 	/* the validation rows whose bodies are too long to write literally */
 	for (size_t i = 0; i < sizeof(vrows) / sizeof(vrows[0]); i++) {
 		if (strcmp(vnames[i], "validation_register_password_1025_bytes") == 0)
-			vrows[i].body = kprintf("{" EMAIL_OK ",\"password\":\"%s\"," NAME_OK "}", "%s",
-			    krepeat("p", 1025));
+			vrows[i].body = h_printf("{" EMAIL_OK ",\"password\":\"%s\"," NAME_OK "}", "%s",
+			    h_repeat("p", 1025));
 		else if (strcmp(vnames[i], "validation_register_name_51") == 0)
-			vrows[i].body = kprintf("{" EMAIL_OK "," PW_OK ",\"displayName\":\"%s\"}", "%s",
-			    krepeat("a", 51));
+			vrows[i].body = h_printf("{" EMAIL_OK "," PW_OK ",\"displayName\":\"%s\"}", "%s",
+			    h_repeat("a", 51));
 		else if (strcmp(vnames[i], "validation_register_name_26_emoji") == 0)
-			vrows[i].body = kprintf("{" EMAIL_OK "," PW_OK ",\"displayName\":\"%s\"}", "%s",
-			    krepeat("\xf0\x9f\x98\x80", 26));
+			vrows[i].body = h_printf("{" EMAIL_OK "," PW_OK ",\"displayName\":\"%s\"}", "%s",
+			    h_repeat("\xf0\x9f\x98\x80", 26));
 	}
 	for (int k = 0; k < J__N; k++)
 		jidx[k] = k;
@@ -2376,8 +2288,6 @@ int main(void)
 		PQfinish(dba);
 	if (db != NULL)
 		PQfinish(db);
-	for (size_t i = 0; i < npool; i++)
-		free(pool[i]);
-	free(pool);
+	h_strings_free();
 	return h_finish();
 }

@@ -26,55 +26,6 @@
 #define RACERS 8
 #define SAME_NUMBER_RACERS 6
 
-/* ---- strings that live until the end of the run ---- */
-
-static char **pool;
-static size_t npool;
-
-static char *keep(char *s)
-{
-	char **p;
-
-	if (s == NULL || (p = realloc(pool, (npool + 1) * sizeof(*p))) == NULL) {
-		fprintf(stderr, "out of memory\n");
-		exit(2);
-	}
-	pool = p;
-	pool[npool++] = s;
-	return s;
-}
-
-static char *kstrdup(const char *s)
-{
-	return s ? keep(strdup(s)) : NULL;
-}
-
-static char *kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *kprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return keep(s);
-}
-
-static char *krepeat(const char *unit, size_t n)
-{
-	size_t l = strlen(unit);
-	char *s = malloc(l * n + 1);
-
-	if (s == NULL)
-		return keep(NULL);
-	for (size_t i = 0; i < n; i++)
-		memcpy(s + i * l, unit, l);
-	s[l * n] = '\0';
-	return keep(s);
-}
-
 /* S percent-encoded for a query string (everything but unreserved characters). */
 static const char *qenc(const char *s)
 {
@@ -82,7 +33,7 @@ static const char *qenc(const char *s)
 	char *o = malloc(strlen(s) * 3 + 1), *p = o;
 
 	if (o == NULL)
-		return keep(NULL);
+		return h_keep(NULL);
 	for (; *s; s++) {
 		unsigned char ch = (unsigned char)*s;
 
@@ -95,13 +46,13 @@ static const char *qenc(const char *s)
 		}
 	}
 	*p = '\0';
-	return keep(o);
+	return h_keep(o);
 }
 
 /* The JSON text of O (kept); O is released. */
 static const char *jtext(struct json_object *o)
 {
-	const char *s = kstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	const char *s = h_strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE));
 
 	json_object_put(o);
@@ -123,7 +74,7 @@ static const char *jbody(const char *k, ...)
 
 static const char *jstr_of(struct json_object *o)
 {
-	return o ? kstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	return o ? h_strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE)) : "absent";
 }
 
@@ -158,40 +109,20 @@ static void db_connect(void)
 
 #define P(...) ((const char *const[]){ __VA_ARGS__ })
 
+/* The SQL helpers of the harness, on this program's connection `db`. */
 static PGresult *dbx(struct h_case *c, const char *sql, int n, const char *const *p)
 {
-	PGresult *res;
-	ExecStatusType st;
-
-	if (!h_check(c, db != NULL, "no database connection (DATABASE_URL)"))
-		return NULL;
-	res = PQexecParams(db, sql, n, NULL, p, NULL, NULL, 0);
-	st = PQresultStatus(res);
-	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-		h_check(c, 0, "SQL failed (%s): %s", sql, PQerrorMessage(db));
-		PQclear(res);
-		return NULL;
-	}
-	return res;
+	return h_sql(c, db, sql, n, p);
 }
 
-/* First column of the first row (kept); NULL when no row or NULL. */
 static const char *db_one(struct h_case *c, const char *sql, int n, const char *const *p)
 {
-	PGresult *res = dbx(c, sql, n, p);
-	const char *v = NULL;
-
-	if (res != NULL && PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
-		v = kstrdup(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return v;
+	return h_sql_one(c, db, sql, n, p);
 }
 
 static long db_count(struct h_case *c, const char *sql, int n, const char *const *p)
 {
-	const char *v = db_one(c, sql, n, p);
-
-	return v ? atol(v) : -1;
+	return h_sql_count(c, db, sql, n, p);
 }
 
 /* ---- requests ---- */
@@ -202,7 +133,7 @@ static struct h_resp *call(struct h_case *c, const char *method, const char *tok
 	const char *hdrs[3] = { "User-Agent: " UA, NULL, NULL };
 
 	if (tok != NULL)
-		hdrs[1] = kprintf("Authorization: Bearer %s", tok);
+		hdrs[1] = h_printf("Authorization: Bearer %s", tok);
 	return h_do(c, &(struct h_req){ .method = method, .path = path, .headers = hdrs,
 	    .ctype = body ? "application/json" : NULL, .body = body });
 }
@@ -214,7 +145,7 @@ static struct h_resp *pub(struct h_case *c, const char *host, const char *path,
 	const char *hdrs[3] = { "User-Agent: " UA, NULL, NULL };
 
 	if (inm != NULL)
-		hdrs[1] = kprintf("If-None-Match: %s", inm);
+		hdrs[1] = h_printf("If-None-Match: %s", inm);
 	return h_do(c, &(struct h_req){ .host = host, .path = path, .headers = hdrs });
 }
 
@@ -355,22 +286,22 @@ static const char *VW, *VE;          /* A: a webtoon and an episode for validati
 
 static const char *wt_path(const char *org)
 {
-	return kprintf("/api/webtoons/%s", org);
+	return h_printf("/api/webtoons/%s", org);
 }
 
 static const char *w_path(const char *org, const char *wid)
 {
-	return kprintf("/api/webtoons/%s/%s", org, wid);
+	return h_printf("/api/webtoons/%s/%s", org, wid);
 }
 
 static const char *eps_path(const char *org, const char *wid)
 {
-	return kprintf("/api/webtoons/%s/%s/episodes", org, wid);
+	return h_printf("/api/webtoons/%s/%s/episodes", org, wid);
 }
 
 static const char *e_path(const char *org, const char *wid, const char *eid)
 {
-	return kprintf("/api/webtoons/%s/%s/episodes/%s", org, wid, eid);
+	return h_printf("/api/webtoons/%s/%s/episodes/%s", org, wid, eid);
 }
 
 /* A new webtoon of ORG created by TOK from BODY; its id (kept) or NULL (recorded). */
@@ -379,10 +310,10 @@ static const char *mk_webtoon_body(struct h_case *c, const char *tok, const char
 {
 	struct h_resp *r = call(c, "POST", tok, wt_path(org), body);
 
-	if (!expect_ok(c, r, 201, "Webtoon created successfully", kprintf("create webtoon %s",
+	if (!expect_ok(c, r, 201, "Webtoon created successfully", h_printf("create webtoon %s",
 	    body)))
 		return NULL;
-	return kstrdup(h_jstr(r->json, "data._id"));
+	return h_strdup(h_jstr(r->json, "data._id"));
 }
 
 static const char *mk_webtoon(struct h_case *c, const char *org, const char *title)
@@ -396,10 +327,10 @@ static const char *mk_episode_body(struct h_case *c, const char *tok, const char
 {
 	struct h_resp *r = call(c, "POST", tok, eps_path(org, wid), body);
 
-	if (!expect_ok(c, r, 201, "Episode created successfully", kprintf("create episode %s",
+	if (!expect_ok(c, r, 201, "Episode created successfully", h_printf("create episode %s",
 	    body)))
 		return NULL;
-	return kstrdup(h_jstr(r->json, "data._id"));
+	return h_strdup(h_jstr(r->json, "data._id"));
 }
 
 static const char *mk_episode(struct h_case *c, const char *org, const char *wid,
@@ -410,13 +341,13 @@ static const char *mk_episode(struct h_case *c, const char *org, const char *wid
 
 static int post_ok(struct h_case *c, const char *tok, const char *path, const char *msg)
 {
-	return expect_ok(c, call(c, "POST", tok, path, NULL), 200, msg, kprintf("POST %s", path));
+	return expect_ok(c, call(c, "POST", tok, path, NULL), 200, msg, h_printf("POST %s", path));
 }
 
 /* webixctl with the stack's configuration, PW on stdin; its exit status. */
 static int webixctl(struct h_case *c, const char *args, const char *pw)
 {
-	const char *bin = kprintf("%s/bin/webixctl", h_env.state ? h_env.state : "");
+	const char *bin = h_printf("%s/bin/webixctl", h_env.state ? h_env.state : "");
 	char out[] = "/tmp/e2e_content_ctl_XXXXXX", buf[512] = "";
 	int fd, st;
 	FILE *p;
@@ -427,7 +358,7 @@ static int webixctl(struct h_case *c, const char *args, const char *pw)
 	if (!h_check(c, (fd = mkstemp(out)) >= 0, "mkstemp failed"))
 		return -1;
 	close(fd);
-	p = popen(kprintf("'%s' -c '%s/webix.conf' %s >'%s' 2>&1", bin, h_env.state, args, out),
+	p = popen(h_printf("'%s' -c '%s/webix.conf' %s >'%s' 2>&1", bin, h_env.state, args, out),
 	    "w");
 	if (!h_check(c, p != NULL, "popen webixctl failed"))
 		return -1;
@@ -451,9 +382,9 @@ static int register_user(struct h_case *c, enum role ro)
 	struct user *u = &users[ro];
 	struct h_resp *r;
 
-	u->email = kprintf("e2e-content-%s-%s@example.com", role_names[ro], run_tag);
+	u->email = h_printf("e2e-content-%s-%s@example.com", role_names[ro], run_tag);
 	if (ro == RO_SUPER) {
-		if (webixctl(c, kprintf("user create --super-admin %s", u->email), PW) != 0)
+		if (webixctl(c, h_printf("user create --super-admin %s", u->email), PW) != 0)
 			return 0;
 		r = call(c, "POST", NULL, "/api/auth/login", jbody("email", u->email,
 		    "password", PW, NULL));
@@ -461,12 +392,12 @@ static int register_user(struct h_case *c, enum role ro)
 			return 0;
 	} else {
 		r = call(c, "POST", NULL, "/api/auth/register", jbody("email", u->email,
-		    "password", PW, "displayName", kprintf("Content %s", role_names[ro]), NULL));
+		    "password", PW, "displayName", h_printf("Content %s", role_names[ro]), NULL));
 		if (!expect_ok(c, r, 201, "User registered successfully", "register"))
 			return 0;
 	}
-	u->tok = kstrdup(h_jstr(r->json, "data.accessToken"));
-	u->uid = kstrdup(h_jstr(r->json, "data.user._id"));
+	u->tok = h_strdup(h_jstr(r->json, "data.accessToken"));
+	u->uid = h_strdup(h_jstr(r->json, "data.user._id"));
 	return h_check(c, u->tok != NULL && u->uid != NULL, "%s: no token or user id: %s",
 	    role_names[ro], h_brief(r));
 }
@@ -475,19 +406,19 @@ static int mk_org(struct h_case *c, enum role owner, const char *letter, struct 
 {
 	struct h_resp *r;
 
-	o->sub = kprintf("ct%s%s", letter, run_tag);
-	o->host = kprintf("%s.%s", o->sub, h_env.base_domain);
+	o->sub = h_printf("ct%s%s", letter, run_tag);
+	o->host = h_printf("%s.%s", o->sub, h_env.base_domain);
 	r = call(c, "POST", TOK(owner), "/api/organizations", jbody("name",
-	    kprintf("Content %s", letter), "subdomain", o->sub, NULL));
+	    h_printf("Content %s", letter), "subdomain", o->sub, NULL));
 	if (!h_check(c, r->status == 201, "create organization %s: %s", o->sub, h_brief(r)))
 		return 0;
-	o->id = kstrdup(h_jstr(r->json, "data._id"));
+	o->id = h_strdup(h_jstr(r->json, "data._id"));
 	return h_check(c, o->id != NULL, "organization without _id: %s", h_brief(r));
 }
 
 static int set_org_status(struct h_case *c, const struct org *o, const char *status)
 {
-	struct h_resp *r = call(c, "PUT", TOK(RO_SUPER), kprintf("/api/organizations/%s/status",
+	struct h_resp *r = call(c, "PUT", TOK(RO_SUPER), h_printf("/api/organizations/%s/status",
 	    o->id), jbody("status", status, NULL));
 
 	return h_check(c, r->status == 200, "set organization status %s: %s", status,
@@ -506,7 +437,7 @@ static void t_setup(struct h_case *c)
 	    mk_org(c, RO_ADMIN, "s", &S));
 	for (int ro = RO_MOD; ro <= RO_VIEWER; ro++) {
 		struct h_resp *r = call(c, "POST", TOK(RO_ADMIN),
-		    kprintf("/api/organizations/%s/users", A.id), jbody("userEmail",
+		    h_printf("/api/organizations/%s/users", A.id), jbody("userEmail",
 		    users[ro].email, "role", member_roles[ro], NULL));
 
 		CHECK(c, r->status == 201 || r->status == 200, "add %s: %s", member_roles[ro],
@@ -514,7 +445,7 @@ static void t_setup(struct h_case *c)
 	}
 	REQUIRE(set_org_status(c, &A, "active") && set_org_status(c, &B, "active") &&
 	    set_org_status(c, &L, "active") && set_org_status(c, &S, "active"));
-	REQUIRE((VW = mk_webtoon(c, A.id, kprintf("validation %s", run_tag))) != NULL);
+	REQUIRE((VW = mk_webtoon(c, A.id, h_printf("validation %s", run_tag))) != NULL);
 	REQUIRE((VE = mk_episode(c, A.id, VW, "validation episode")) != NULL);
 	setup_ok = 1;
 }
@@ -536,14 +467,14 @@ static void t_webtoon_shape(struct h_case *c)
 {
 	struct h_resp *r;
 	struct json_object *d;
-	const char *title = kprintf("Shape %s", run_tag), *id;
+	const char *title = h_printf("Shape %s", run_tag), *id;
 
 	NEED_SETUP(c);
 	r = call(c, "POST", TOK(RO_USER), wt_path(A.id), jbody("title", title, NULL));
 	REQUIRE(expect_ok(c, r, 201, "Webtoon created successfully", "create"));
 	d = h_jget(r->json, "data");
 	keys_exactly(c, d, "created webtoon", WEBTOON_KEYS, WEBTOON_OPT);
-	id = kstrdup(h_jstr(d, "_id"));
+	id = h_strdup(h_jstr(d, "_id"));
 	EXPECT(c, streq(h_jstr(d, "organizationId"), A.id), "organizationId is %s",
 	    h_jstr(d, "organizationId"));
 	EXPECT(c, streq(h_jstr(d, "status"), "draft"), "status is %s", h_jstr(d, "status"));
@@ -679,13 +610,13 @@ static const char *matrix_names[RT__N * RO__N];
 
 static const char *wcol(struct h_case *c, const char *col, const char *wid)
 {
-	return db_one(c, kprintf("SELECT %s::text FROM webtoons WHERE id = $1::uuid", col), 1,
+	return db_one(c, h_printf("SELECT %s::text FROM webtoons WHERE id = $1::uuid", col), 1,
 	    P(wid));
 }
 
 static const char *ecol(struct h_case *c, const char *col, const char *eid)
 {
-	return db_one(c, kprintf("SELECT %s::text FROM episodes WHERE id = $1::uuid", col), 1,
+	return db_one(c, h_printf("SELECT %s::text FROM episodes WHERE id = $1::uuid", col), 1,
 	    P(eid));
 }
 
@@ -695,12 +626,12 @@ static const char *route_path(enum rt rt, const char *org, const char *wid, cons
 	switch (rt) {
 	case RT_W_CREATE: case RT_W_LIST: return wt_path(org);
 	case RT_W_GET: case RT_W_UPDATE: case RT_W_DELETE: return w_path(org, wid);
-	case RT_W_PUBLISH: return kprintf("%s/publish", w_path(org, wid));
-	case RT_W_UNPUBLISH: return kprintf("%s/unpublish", w_path(org, wid));
-	case RT_W_ARCHIVE: return kprintf("%s/archive", w_path(org, wid));
+	case RT_W_PUBLISH: return h_printf("%s/publish", w_path(org, wid));
+	case RT_W_UNPUBLISH: return h_printf("%s/unpublish", w_path(org, wid));
+	case RT_W_ARCHIVE: return h_printf("%s/archive", w_path(org, wid));
 	case RT_E_CREATE: case RT_E_LIST: return eps_path(org, wid);
 	case RT_E_GET: case RT_E_UPDATE: case RT_E_DELETE: return e_path(org, wid, eid);
-	case RT_E_PUBLISH: return kprintf("%s/publish", e_path(org, wid, eid));
+	case RT_E_PUBLISH: return h_printf("%s/publish", e_path(org, wid, eid));
 	case RT__N: break;
 	}
 	return "/";
@@ -710,18 +641,18 @@ static void t_matrix(struct h_case *c, const void *arg)
 {
 	const struct mcell *m = arg;
 	const struct rtdef *d = &rts[m->rt];
-	const char *tok = TOK(m->ro), *uid = UID(m->ro), *tag = kprintf("%s %s %s", d->name,
+	const char *tok = TOK(m->ro), *uid = UID(m->ro), *tag = h_printf("%s %s %s", d->name,
 	    role_names[m->ro], run_tag);
 	const char *wid, *eid = NULL, *path = NULL, *body = NULL, *rid;
 	int allowed = role_has(m->ro, d->perm);
 	struct h_resp *r;
 
 	NEED_SETUP(c);
-	REQUIRE((wid = mk_webtoon(c, A.id, kprintf("fixture %s", tag))) != NULL);
+	REQUIRE((wid = mk_webtoon(c, A.id, h_printf("fixture %s", tag))) != NULL);
 	if (d->episode)
-		REQUIRE((eid = mk_episode(c, A.id, wid, kprintf("fixture ep %s", tag))) != NULL);
+		REQUIRE((eid = mk_episode(c, A.id, wid, h_printf("fixture ep %s", tag))) != NULL);
 	if (m->rt == RT_W_UNPUBLISH)
-		REQUIRE(post_ok(c, TOK(RO_ADMIN), kprintf("%s/publish", w_path(A.id, wid)),
+		REQUIRE(post_ok(c, TOK(RO_ADMIN), h_printf("%s/publish", w_path(A.id, wid)),
 		    "Webtoon published successfully"));
 	path = route_path(m->rt, A.id, wid, eid);
 	if (m->rt == RT_W_CREATE || m->rt == RT_W_UPDATE || m->rt == RT_E_CREATE ||
@@ -751,12 +682,12 @@ static void t_matrix(struct h_case *c, const void *arg)
 			EXPECT(c, streq(ecol(c, "view_count", eid), "0"), "a refused GET counted a view");
 			break;
 		case RT_W_UPDATE: case RT_W_DELETE:
-			EXPECT(c, streq(wcol(c, "title", wid), kprintf("fixture %s", tag)),
+			EXPECT(c, streq(wcol(c, "title", wid), h_printf("fixture %s", tag)),
 			    "the refused %s changed the webtoon (title %s)", d->name,
 			    wcol(c, "title", wid));
 			break;
 		case RT_E_UPDATE: case RT_E_DELETE:
-			EXPECT(c, streq(ecol(c, "title", eid), kprintf("fixture ep %s", tag)),
+			EXPECT(c, streq(ecol(c, "title", eid), h_printf("fixture ep %s", tag)),
 			    "the refused %s changed the episode", d->name);
 			break;
 		case RT_W_PUBLISH: case RT_W_ARCHIVE:
@@ -783,7 +714,7 @@ static void t_matrix(struct h_case *c, const void *arg)
 	REQUIRE(expect_ok(c, r, d->ok_status, d->ok_msg, role_names[m->ro]));
 	switch (m->rt) {
 	case RT_W_CREATE:
-		rid = kstrdup(h_jstr(r->json, "data._id"));
+		rid = h_strdup(h_jstr(r->json, "data._id"));
 		EXPECT(c, streq(h_jstr(r->json, "data.createdBy._id"), uid), "createdBy %s",
 		    jstr_of(h_jget(r->json, "data.createdBy")));
 		EXPECT(c, db_count(c, "SELECT count(*) FROM webtoons WHERE title = $1 AND "
@@ -825,7 +756,7 @@ static void t_matrix(struct h_case *c, const void *arg)
 		    wcol(c, "status", wid));
 		break;
 	case RT_E_CREATE:
-		rid = kstrdup(h_jstr(r->json, "data._id"));
+		rid = h_strdup(h_jstr(r->json, "data._id"));
 		EXPECT(c, jint(r->json, "data.episodeNumber", -1) == 2 &&
 		    streq(h_jstr(r->json, "data.createdBy._id"), uid), "created %s", h_brief(r));
 		EXPECT(c, streq(wcol(c, "episode_count", wid), "2"), "episode_count %s",
@@ -882,9 +813,9 @@ static void t_no_token(struct h_case *c)
 static void t_bad_ids(struct h_case *c)
 {
 	NEED_SETUP(c);
-	expect_err(c, call(c, "GET", TOK(RO_ADMIN), kprintf("/api/webtoons/%s/not-a-uuid", A.id),
+	expect_err(c, call(c, "GET", TOK(RO_ADMIN), h_printf("/api/webtoons/%s/not-a-uuid", A.id),
 	    NULL), 400, "bad_request", NULL, "malformed webtoon id");
-	expect_err(c, call(c, "GET", TOK(RO_ADMIN), kprintf("%s/episodes/123", w_path(A.id, VW)),
+	expect_err(c, call(c, "GET", TOK(RO_ADMIN), h_printf("%s/episodes/123", w_path(A.id, VW)),
 	    NULL), 400, "bad_request", NULL, "malformed episode id");
 	expect_err(c, call(c, "GET", TOK(RO_ADMIN), "/api/webtoons/xyz", NULL), 400,
 	    "bad_request", NULL, "malformed organization id");
@@ -1038,19 +969,19 @@ static void fill_long_rows(void)
 		struct vrow *v = &vrows[i];
 
 		if (strstr(v->name, "title_201"))
-			v->body = kprintf("{\"title\":\"%s\"}", krepeat("a", 201));
+			v->body = h_printf("{\"title\":\"%s\"}", h_repeat("a", 201));
 		else if (strstr(v->name, "title_101_emoji"))
-			v->body = kprintf("{\"title\":\"%s\"}", krepeat("\xf0\x9f\x93\x9a", 101));
+			v->body = h_printf("{\"title\":\"%s\"}", h_repeat("\xf0\x9f\x93\x9a", 101));
 		else if (strstr(v->name, "description_1001"))
-			v->body = kprintf("{\"title\":\"t\",\"description\":\"%s\"}",
-			    krepeat("d", 1001));
+			v->body = h_printf("{\"title\":\"t\",\"description\":\"%s\"}",
+			    h_repeat("d", 1001));
 		else if (strstr(v->name, "tags_item_51"))
-			v->body = kprintf("{\"title\":\"t\",\"tags\":[\"%s\"]}", krepeat("g", 51));
+			v->body = h_printf("{\"title\":\"t\",\"tags\":[\"%s\"]}", h_repeat("g", 51));
 		else if (strstr(v->name, "tags_31_items"))
-			v->body = kprintf("{\"title\":\"t\",\"tags\":[%s\"x\"]}", krepeat("\"x\",", 30));
+			v->body = h_printf("{\"title\":\"t\",\"tags\":[%s\"x\"]}", h_repeat("\"x\",", 30));
 		else if (strstr(v->name, "categories_31_items"))
-			v->body = kprintf("{\"title\":\"t\",\"categories\":[%s\"x\"]}",
-			    krepeat("\"x\",", 30));
+			v->body = h_printf("{\"title\":\"t\",\"categories\":[%s\"x\"]}",
+			    h_repeat("\"x\",", 30));
 	}
 }
 
@@ -1093,8 +1024,8 @@ static void t_validation_all_errors(struct h_case *c)
 {
 	NEED_SETUP(c);
 	expect_invalid(c, call(c, "POST", TOK(RO_ADMIN), wt_path(A.id),
-	    kprintf("{\"title\":\"  \",\"description\":\"%s\",\"coverImage\":\"ftp://x/y\","
-	    "\"tags\":[\"\"],\"extra\":1}", krepeat("d", 1001))), 5,
+	    h_printf("{\"title\":\"  \",\"description\":\"%s\",\"coverImage\":\"ftp://x/y\","
+	    "\"tags\":[\"\"],\"extra\":1}", h_repeat("d", 1001))), 5,
 	    P("title", "description", "coverImage", "tags.0", "extra"),
 	    P("\"title\" is not allowed to be empty",
 	    "\"description\" length must be less than or equal to 1000 characters long",
@@ -1122,7 +1053,7 @@ static void t_validation_order(struct h_case *c)
 	expect_err(c, call(c, "PUT", TOK(RO_ADMIN), w_path(A.id, VW), "{\"title\":'x'}"), 400,
 	    "bad_request", NULL, "single quotes");
 	expect_err(c, h_do(c, &(struct h_req){ .method = "POST", .path = wt_path(A.id),
-	    .headers = P(kprintf("Authorization: Bearer %s", TOK(RO_ADMIN)), NULL),
+	    .headers = P(h_printf("Authorization: Bearer %s", TOK(RO_ADMIN)), NULL),
 	    .ctype = "text/plain", .body = "{\"title\":\"x\"}" }), 415, "unsupported_media_type",
 	    NULL, "text/plain body");
 }
@@ -1130,28 +1061,28 @@ static void t_validation_order(struct h_case *c)
 /* Strings are trimmed before their lengths are checked, and stored trimmed (D39). */
 static void t_trim_and_accept(struct h_case *c)
 {
-	const char *t200 = krepeat("a", 200), *e100 = krepeat("\xf0\x9f\x93\x9a", 100);
+	const char *t200 = h_repeat("a", 200), *e100 = h_repeat("\xf0\x9f\x93\x9a", 100);
 	struct h_resp *r;
 	const char *id;
 
 	NEED_SETUP(c);
-	r = call(c, "POST", TOK(RO_ADMIN), wt_path(A.id), kprintf("{\"title\":\"  %s \\n\","
+	r = call(c, "POST", TOK(RO_ADMIN), wt_path(A.id), h_printf("{\"title\":\"  %s \\n\","
 	    "\"description\":\"  d  \",\"coverImage\":\" /media/%s/ab12.png \","
 	    "\"tags\":[\" x \",\"y\"],\"categories\":[\" Romance \"]}", t200, A.id));
 	REQUIRE(expect_ok(c, r, 201, "Webtoon created successfully", "padded 200-char title"));
 	EXPECT(c, streq(h_jstr(r->json, "data.title"), t200), "title stored untrimmed");
 	EXPECT(c, streq(h_jstr(r->json, "data.description"), "d"), "description %s",
 	    h_jstr(r->json, "data.description"));
-	EXPECT(c, streq(h_jstr(r->json, "data.coverImage"), kprintf("/media/%s/ab12.png", A.id)),
+	EXPECT(c, streq(h_jstr(r->json, "data.coverImage"), h_printf("/media/%s/ab12.png", A.id)),
 	    "coverImage %s", h_jstr(r->json, "data.coverImage"));
 	EXPECT(c, streq(jstr_of(h_jget(r->json, "data.tags")), "[\"x\",\"y\"]") &&
 	    streq(jstr_of(h_jget(r->json, "data.categories")), "[\"Romance\"]"),
 	    "tags %s categories %s", jstr_of(h_jget(r->json, "data.tags")),
 	    jstr_of(h_jget(r->json, "data.categories")));
-	id = kstrdup(h_jstr(r->json, "data._id"));
+	id = h_strdup(h_jstr(r->json, "data._id"));
 	EXPECT(c, streq(db_one(c, "SELECT title || '|' || description || '|' || "
 	    "array_to_string(tags, ',') || '|' || array_to_string(categories, ',') FROM webtoons "
-	    "WHERE id = $1::uuid", 1, P(id ? id : VW)), kprintf("%s|d|x,y|Romance", t200)),
+	    "WHERE id = $1::uuid", 1, P(id ? id : VW)), h_printf("%s|d|x,y|Romance", t200)),
 	    "stored row is not trimmed");
 	/* array items are stored trimmed of what the validator trimmed (\v and \f too) */
 	r = call(c, "POST", TOK(RO_ADMIN), wt_path(A.id), "{\"title\":\"\\u000b\\f trim \","
@@ -1166,14 +1097,14 @@ static void t_trim_and_accept(struct h_case *c)
 	EXPECT(c, r->status == 201 && streq(jstr_of(h_jget(r->json, "data.images")),
 	    "[\"/media/a/b.png\"]"), "images stored untrimmed: %s", h_brief(r));
 	/* 100 astral characters are 200 UTF-16 units: the limit, accepted */
-	r = call(c, "POST", TOK(RO_ADMIN), wt_path(A.id), kprintf("{\"title\":\"%s\","
+	r = call(c, "POST", TOK(RO_ADMIN), wt_path(A.id), h_printf("{\"title\":\"%s\","
 	    "\"coverImage\":\"https://cdn.example.com/covers/a.png?v=2\"}", e100));
 	EXPECT(c, r->status == 201, "100 emoji title: %s", h_brief(r));
 	/* a single-character title, the episode the same */
 	r = call(c, "POST", TOK(RO_ADMIN), wt_path(A.id), "{\"title\":\" z \"}");
 	EXPECT(c, r->status == 201 && streq(h_jstr(r->json, "data.title"), "z"), "1-char: %s",
 	    h_brief(r));
-	r = call(c, "POST", TOK(RO_ADMIN), eps_path(A.id, VW), kprintf("{\"title\":\" %s \"}",
+	r = call(c, "POST", TOK(RO_ADMIN), eps_path(A.id, VW), h_printf("{\"title\":\" %s \"}",
 	    t200));
 	EXPECT(c, r->status == 201 && streq(h_jstr(r->json, "data.title"), t200),
 	    "padded 200-char episode title: %s", h_brief(r));
@@ -1252,10 +1183,10 @@ static void t_paging_bounds(struct h_case *c, const void *arg)
 	NEED_SETUP(c);
 	const char *member[] = { wt_path(A.id), eps_path(A.id, VW) };
 	const char *public[] = { "/api/public/webtoons",
-	    kprintf("/api/public/webtoons/%s/episodes", VW) };
+	    h_printf("/api/public/webtoons/%s/episodes", VW) };
 
 	for (int i = 0; i < 4; i++) {
-		const char *path = kprintf("%s?%s", i < 2 ? member[i] : public[i - 2], g->query);
+		const char *path = h_printf("%s?%s", i < 2 ? member[i] : public[i - 2], g->query);
 		struct h_resp *r = i < 2 ? call(c, "GET", TOK(RO_VIEWER), path, NULL) :
 		    pub(c, A.host, path, NULL);
 
@@ -1273,7 +1204,7 @@ static void t_paging_accepts_bounds(struct h_case *c)
 	    "page=2&limit=100" };
 
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-		struct h_resp *r = call(c, "GET", TOK(RO_VIEWER), kprintf("%s?%s", wt_path(A.id),
+		struct h_resp *r = call(c, "GET", TOK(RO_VIEWER), h_printf("%s?%s", wt_path(A.id),
 		    ok[i]), NULL);
 
 		if (expect_ok(c, r, 200, NULL, ok[i]))
@@ -1311,12 +1242,12 @@ static void t_list_setup(struct h_case *c)
 		REQUIRE((l_ids[i] = mk_webtoon_body(c, TOK(RO_ADMIN), L.id, jtext(o))) != NULL);
 		h_sleep_ms(3);  /* distinct createdAt: the newest-first order is exact */
 	}
-	REQUIRE(post_ok(c, TOK(RO_ADMIN), kprintf("%s/publish", w_path(L.id, l_ids[0])),
+	REQUIRE(post_ok(c, TOK(RO_ADMIN), h_printf("%s/publish", w_path(L.id, l_ids[0])),
 	    "Webtoon published successfully"));
 	h_sleep_ms(3);
-	REQUIRE(post_ok(c, TOK(RO_ADMIN), kprintf("%s/publish", w_path(L.id, l_ids[1])),
+	REQUIRE(post_ok(c, TOK(RO_ADMIN), h_printf("%s/publish", w_path(L.id, l_ids[1])),
 	    "Webtoon published successfully"));
-	REQUIRE(post_ok(c, TOK(RO_ADMIN), kprintf("%s/archive", w_path(L.id, l_ids[2])),
+	REQUIRE(post_ok(c, TOK(RO_ADMIN), h_printf("%s/archive", w_path(L.id, l_ids[2])),
 	    "Webtoon archived successfully"));
 	for (int i = 0; i < 3; i++)
 		REQUIRE(expect_ok(c, call(c, "GET", TOK(RO_ADMIN), w_path(L.id, l_ids[2]), NULL),
@@ -1333,7 +1264,7 @@ static const char *l_order(struct h_resp *r)
 	char buf[256] = "";
 
 	if (!json_object_is_type(arr, json_type_array))
-		return kprintf("(no list: %s)", h_brief(r));
+		return h_printf("(no list: %s)", h_brief(r));
 	for (size_t i = 0; i < json_object_array_length(arr); i++) {
 		const char *id = h_jstr(json_object_array_get_idx(arr, i), "_id");
 		int k = -1;
@@ -1344,7 +1275,7 @@ static const char *l_order(struct h_resp *r)
 		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%c", i ? "," : "",
 		    k < 0 ? '?' : '1' + k);
 	}
-	return kstrdup(buf);
+	return h_strdup(buf);
 }
 
 struct lrow {
@@ -1409,9 +1340,9 @@ static void t_list(struct h_case *c, const void *arg)
 			p++;
 	}
 	if (l->public)
-		r = pub(c, L.host, kprintf("/api/public/webtoons%s", q), NULL);
+		r = pub(c, L.host, h_printf("/api/public/webtoons%s", q), NULL);
 	else
-		r = call(c, "GET", TOK(RO_ADMIN), kprintf("%s%s", wt_path(L.id), q), NULL);
+		r = call(c, "GET", TOK(RO_ADMIN), h_printf("%s%s", wt_path(L.id), q), NULL);
 	REQUIRE(expect_ok(c, r, 200, NULL, q));
 	got = l_order(r);
 	EXPECT(c, streq(got, l->want), "%s: got [%s], expected [%s]", q, got, l->want);
@@ -1431,23 +1362,23 @@ static void t_list(struct h_case *c, const void *arg)
 static void t_list_query_errors(struct h_case *c)
 {
 	NEED_SETUP(c);
-	expect_invalid(c, call(c, "GET", TOK(RO_VIEWER), kprintf("%s?status=live", wt_path(A.id)),
+	expect_invalid(c, call(c, "GET", TOK(RO_VIEWER), h_printf("%s?status=live", wt_path(A.id)),
 	    NULL), 1, P("status"), P("\"status\" must be one of [draft, published, archived]"),
 	    "status=live");
-	expect_invalid(c, call(c, "GET", TOK(RO_VIEWER), kprintf("%s?sort=random", wt_path(A.id)),
+	expect_invalid(c, call(c, "GET", TOK(RO_VIEWER), h_printf("%s?sort=random", wt_path(A.id)),
 	    NULL), 1, P("sort"), P("\"sort\" must be one of [newest, title, publishedAt, views]"),
 	    "sort=random");
-	expect_invalid(c, call(c, "GET", TOK(RO_VIEWER), kprintf("%s?search=%s", wt_path(A.id),
-	    krepeat("s", 201)), NULL), 1, P("search"),
+	expect_invalid(c, call(c, "GET", TOK(RO_VIEWER), h_printf("%s?search=%s", wt_path(A.id),
+	    h_repeat("s", 201)), NULL), 1, P("search"),
 	    P("\"search\" length must be less than or equal to 200 characters long"),
 	    "search of 201 characters");
-	expect_invalid(c, call(c, "GET", TOK(RO_VIEWER), kprintf("%s?status=bogus",
+	expect_invalid(c, call(c, "GET", TOK(RO_VIEWER), h_printf("%s?status=bogus",
 	    eps_path(A.id, VW)), NULL), 1, P("status"),
 	    P("\"status\" must be one of [draft, published, archived]"), "episodes status=bogus");
-	expect_invalid(c, call(c, "GET", TOK(RO_VIEWER), kprintf("%s?tag=%s", wt_path(A.id),
-	    krepeat("t", 51)), NULL), 1, P("tag"),
+	expect_invalid(c, call(c, "GET", TOK(RO_VIEWER), h_printf("%s?tag=%s", wt_path(A.id),
+	    h_repeat("t", 51)), NULL), 1, P("tag"),
 	    P("\"tag\" length must be less than or equal to 50 characters long"), "tag of 51");
-	expect_invalid(c, call(c, "GET", TOK(RO_VIEWER), kprintf("%s?search=%%FF%%FE", wt_path(A.id)),
+	expect_invalid(c, call(c, "GET", TOK(RO_VIEWER), h_printf("%s?search=%%FF%%FE", wt_path(A.id)),
 	    NULL), 1, P("search"), P("\"search\" must be valid UTF-8 text"), "search not UTF-8");
 	expect_invalid(c, pub(c, A.host, "/api/public/webtoons?sort=random", NULL), 1, P("sort"),
 	    P("\"sort\" must be one of [newest, title, publishedAt, views]"), "public sort");
@@ -1468,7 +1399,7 @@ static const char *ep_numbers(struct h_resp *r)
 	for (size_t i = 0; i < json_object_array_length(arr); i++)
 		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%ld", i ? "," : "",
 		    jint(json_object_array_get_idx(arr, i), "episodeNumber", -1));
-	return kstrdup(buf);
+	return h_strdup(buf);
 }
 
 static void t_episode_numbers(struct h_case *c)
@@ -1482,14 +1413,14 @@ static void t_episode_numbers(struct h_case *c)
 	r = call(c, "POST", TOK(RO_USER), eps_path(A.id, wid), "{\"title\":\"five\","
 	    "\"episodeNumber\":5}");
 	if (expect_ok(c, r, 201, "Episode created successfully", "client number 5"))
-		e5 = kstrdup(h_jstr(r->json, "data._id"));
+		e5 = h_strdup(h_jstr(r->json, "data._id"));
 	EXPECT(c, ep_number(r) == 5, "client number 5 became %ld", ep_number(r));
 	r = call(c, "POST", TOK(RO_USER), eps_path(A.id, wid), "{\"title\":\"next\"}");
 	EXPECT(c, r->status == 201 && ep_number(r) == 6, "max + 1: %s", h_brief(r));
 	r = call(c, "POST", TOK(RO_USER), eps_path(A.id, wid), "{\"title\":\"two\","
 	    "\"episodeNumber\":2}");
 	if (expect_ok(c, r, 201, "Episode created successfully", "client number 2"))
-		e2 = kstrdup(h_jstr(r->json, "data._id"));
+		e2 = h_strdup(h_jstr(r->json, "data._id"));
 	expect_err(c, call(c, "POST", TOK(RO_USER), eps_path(A.id, wid), "{\"title\":\"dup\","
 	    "\"episodeNumber\":5}"), 409, "conflict",
 	    "An episode with this number already exists in this webtoon", "duplicate number 5");
@@ -1532,7 +1463,7 @@ static void t_episode_count(struct h_case *c)
 	NEED_SETUP(c);
 	REQUIRE((wid = mk_webtoon(c, A.id, "count")) != NULL);
 	for (int i = 0; i < 3; i++)
-		REQUIRE((e[i] = mk_episode(c, A.id, wid, kprintf("ep %d", i + 1))) != NULL);
+		REQUIRE((e[i] = mk_episode(c, A.id, wid, h_printf("ep %d", i + 1))) != NULL);
 	r = call(c, "GET", TOK(RO_VIEWER), w_path(A.id, wid), NULL);
 	EXPECT(c, jint(r->json, "data.episodeCount", -1) == 3, "episodeCount after 3 creates: %s",
 	    h_brief(r));
@@ -1563,15 +1494,15 @@ static void t_episode_list_status(struct h_case *c)
 	REQUIRE((e1 = mk_episode(c, A.id, wid, "one")) != NULL);
 	REQUIRE(mk_episode(c, A.id, wid, "two") != NULL);
 	REQUIRE(mk_episode(c, A.id, wid, "three") != NULL);
-	REQUIRE(post_ok(c, TOK(RO_USER), kprintf("%s/publish", e_path(A.id, wid, e1)),
+	REQUIRE(post_ok(c, TOK(RO_USER), h_printf("%s/publish", e_path(A.id, wid, e1)),
 	    "Episode published successfully"));
-	r = call(c, "GET", TOK(RO_VIEWER), kprintf("%s?status=published", eps_path(A.id, wid)),
+	r = call(c, "GET", TOK(RO_VIEWER), h_printf("%s?status=published", eps_path(A.id, wid)),
 	    NULL);
 	EXPECT(c, streq(ep_numbers(r), "1") && jint(r->json, "data.pagination.total", -1) == 1,
 	    "published: [%s] %s", ep_numbers(r), h_brief(r));
-	r = call(c, "GET", TOK(RO_VIEWER), kprintf("%s?status=draft", eps_path(A.id, wid)), NULL);
+	r = call(c, "GET", TOK(RO_VIEWER), h_printf("%s?status=draft", eps_path(A.id, wid)), NULL);
 	EXPECT(c, streq(ep_numbers(r), "2,3"), "draft: [%s]", ep_numbers(r));
-	r = call(c, "GET", TOK(RO_VIEWER), kprintf("%s?limit=2&page=2", eps_path(A.id, wid)),
+	r = call(c, "GET", TOK(RO_VIEWER), h_printf("%s?limit=2&page=2", eps_path(A.id, wid)),
 	    NULL);
 	EXPECT(c, streq(ep_numbers(r), "3") && jint(r->json, "data.pagination.pages", -1) == 2 &&
 	    jint(r->json, "data.pagination.total", -1) == 3, "page 2 of 2: [%s] %s", ep_numbers(r),
@@ -1618,7 +1549,7 @@ static void race(const char *path, const char *body, struct racer *x, int n)
 	pthread_barrier_init(&bar, NULL, (unsigned)n);
 	for (int i = 0; i < n; i++) {
 		x[i] = (struct racer){ .path = path, .body = body, .bar = &bar,
-		    .authz = kprintf("Authorization: Bearer %s", TOK(RO_USER)) };
+		    .authz = h_printf("Authorization: Bearer %s", TOK(RO_USER)) };
 	}
 	for (int i = 0; i < n; i++)
 		if (pthread_create(&th[i], NULL, race_one, &x[i]) == 0)
@@ -1653,8 +1584,8 @@ static void t_episode_race(struct h_case *c)
 		EXPECT(c, seen[k] == 1, "number %d was given %d times", k, seen[k]);
 	EXPECT(c, db_count(c, "SELECT count(DISTINCT episode_number) FROM episodes WHERE "
 	    "webtoon_id = $1::uuid AND episode_number BETWEEN 1 AND $2::int", 2,
-	    P(wid, kprintf("%d", RACERS))) == RACERS, "the stored numbers are not 1..%d", RACERS);
-	EXPECT(c, streq(wcol(c, "episode_count", wid), kprintf("%d", RACERS)),
+	    P(wid, h_printf("%d", RACERS))) == RACERS, "the stored numbers are not 1..%d", RACERS);
+	EXPECT(c, streq(wcol(c, "episode_count", wid), h_printf("%d", RACERS)),
 	    "episode_count is %s after %d concurrent creates", wcol(c, "episode_count", wid),
 	    RACERS);
 	EXPECT(c, db_count(c, "SELECT count(*) FROM audit_log WHERE action = 'episode_created' "
@@ -1757,9 +1688,9 @@ static void t_bola(struct h_case *c, const void *arg)
 		    "Webtoon not found";
 		struct { const char *m, *p, *body; } ops[] = {
 			{ "GET", w, NULL }, { "PUT", w, "{\"title\":\"hijacked\"}" },
-			{ "DELETE", w, NULL }, { "POST", kprintf("%s/publish", w), NULL },
-			{ "POST", kprintf("%s/unpublish", w), NULL },
-			{ "POST", kprintf("%s/archive", w), NULL },
+			{ "DELETE", w, NULL }, { "POST", h_printf("%s/publish", w), NULL },
+			{ "POST", h_printf("%s/unpublish", w), NULL },
+			{ "POST", h_printf("%s/archive", w), NULL },
 			{ "GET", eps_path(org, wid), NULL },
 			{ "POST", eps_path(org, wid), "{\"title\":\"planted\"}" },
 			{ "POST", eps_path(org, wid), "{\"title\":\"planted\",\"episodeNumber\":1}" },
@@ -1767,17 +1698,17 @@ static void t_bola(struct h_case *c, const void *arg)
 
 		for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
 			expect_err(c, call(c, ops[i].m, tok, ops[i].p, ops[i].body), 404, "not_found",
-			    wmsg, kprintf("%s %s", ops[i].m, ops[i].p));
+			    wmsg, h_printf("%s %s", ops[i].m, ops[i].p));
 	} else {
 		const char *e = e_path(org, wid, *b->eid);
 		struct { const char *m, *p, *body; } ops[] = {
 			{ "GET", e, NULL }, { "PUT", e, "{\"title\":\"hijacked\",\"episodeNumber\":99}" },
-			{ "DELETE", e, NULL }, { "POST", kprintf("%s/publish", e), NULL },
+			{ "DELETE", e, NULL }, { "POST", h_printf("%s/publish", e), NULL },
 		};
 
 		for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
 			expect_err(c, call(c, ops[i].m, tok, ops[i].p, ops[i].body), 404, "not_found",
-			    b->msg, kprintf("%s %s", ops[i].m, ops[i].p));
+			    b->msg, h_printf("%s %s", ops[i].m, ops[i].p));
 	}
 	EXPECT(c, streq(snapshot(c), bx.snap_a), "a refused request changed a row");
 	EXPECT(c, db_count(c, "SELECT count(*) FROM analytics WHERE webtoon_id IN ($1::uuid, "
@@ -1792,7 +1723,7 @@ static void t_bola(struct h_case *c, const void *arg)
 /* A member request on another organization's host is refused even with its own path. */
 static void t_bola_tenant_host(struct h_case *c)
 {
-	const char *hdrs[] = { kprintf("Authorization: Bearer %s", TOK(RO_ADMIN)), NULL };
+	const char *hdrs[] = { h_printf("Authorization: Bearer %s", TOK(RO_ADMIN)), NULL };
 
 	CHECK(c, bola_ready, "bola setup failed");
 	expect_err(c, h_do(c, &(struct h_req){ .host = B.host, .path = w_path(A.id, bx.wa),
@@ -1896,33 +1827,33 @@ static void t_published_at(struct h_case *c)
 	NEED_SETUP(c);
 	REQUIRE((wid = mk_webtoon(c, A.id, "published at")) != NULL);
 	REQUIRE((eid = mk_episode(c, A.id, wid, "published at ep")) != NULL);
-	r = call(c, "POST", TOK(RO_USER), kprintf("%s/publish", w_path(A.id, wid)), NULL);
+	r = call(c, "POST", TOK(RO_USER), h_printf("%s/publish", w_path(A.id, wid)), NULL);
 	REQUIRE(expect_ok(c, r, 200, "Webtoon published successfully", "publish"));
-	t1 = kstrdup(h_jstr(r->json, "data.publishedAt"));
+	t1 = h_strdup(h_jstr(r->json, "data.publishedAt"));
 	EXPECT(c, is_iso_ms(t1) && streq(h_jstr(r->json, "data.status"), "published"),
 	    "publish: %s", h_brief(r));
 	h_sleep_ms(20);
-	r = call(c, "POST", TOK(RO_USER), kprintf("%s/publish", w_path(A.id, wid)), NULL);
+	r = call(c, "POST", TOK(RO_USER), h_printf("%s/publish", w_path(A.id, wid)), NULL);
 	EXPECT(c, r->status == 200 && streq(h_jstr(r->json, "data.publishedAt"), t1),
 	    "publish again moved publishedAt: %s", h_brief(r));
-	r = call(c, "POST", TOK(RO_USER), kprintf("%s/unpublish", w_path(A.id, wid)), NULL);
+	r = call(c, "POST", TOK(RO_USER), h_printf("%s/unpublish", w_path(A.id, wid)), NULL);
 	EXPECT(c, r->status == 200 && streq(h_jstr(r->json, "data.status"), "draft") &&
 	    streq(h_jstr(r->json, "data.publishedAt"), t1), "unpublish: %s", h_brief(r));
 	h_sleep_ms(20);
-	r = call(c, "POST", TOK(RO_USER), kprintf("%s/publish", w_path(A.id, wid)), NULL);
+	r = call(c, "POST", TOK(RO_USER), h_printf("%s/publish", w_path(A.id, wid)), NULL);
 	EXPECT(c, r->status == 200 && streq(h_jstr(r->json, "data.status"), "published") &&
 	    streq(h_jstr(r->json, "data.publishedAt"), t1), "republish: %s", h_brief(r));
-	r = call(c, "POST", TOK(RO_USER), kprintf("%s/archive", w_path(A.id, wid)), NULL);
+	r = call(c, "POST", TOK(RO_USER), h_printf("%s/archive", w_path(A.id, wid)), NULL);
 	EXPECT(c, r->status == 200 && streq(h_jstr(r->json, "data.status"), "archived") &&
 	    streq(h_jstr(r->json, "data.publishedAt"), t1), "archive: %s", h_brief(r));
 	/* the episode: set once too */
-	r = call(c, "POST", TOK(RO_USER), kprintf("%s/publish", e_path(A.id, wid, eid)), NULL);
+	r = call(c, "POST", TOK(RO_USER), h_printf("%s/publish", e_path(A.id, wid, eid)), NULL);
 	REQUIRE(expect_ok(c, r, 200, "Episode published successfully", "episode publish"));
-	p1 = kstrdup(h_jstr(r->json, "data.publishedAt"));
+	p1 = h_strdup(h_jstr(r->json, "data.publishedAt"));
 	EXPECT(c, is_iso_ms(p1) && streq(h_jstr(r->json, "data.status"), "published") &&
 	    streq(h_jstr(r->json, "data._id"), eid), "episode publish: %s", h_brief(r));
 	h_sleep_ms(20);
-	r = call(c, "POST", TOK(RO_USER), kprintf("%s/publish", e_path(A.id, wid, eid)), NULL);
+	r = call(c, "POST", TOK(RO_USER), h_printf("%s/publish", e_path(A.id, wid, eid)), NULL);
 	EXPECT(c, r->status == 200 && streq(h_jstr(r->json, "data.publishedAt"), p1),
 	    "episode publish again moved publishedAt: %s", h_brief(r));
 	r = call(c, "PUT", TOK(RO_USER), e_path(A.id, wid, eid), "{\"title\":\"edited\"}");
@@ -1943,12 +1874,12 @@ static void t_audit(struct h_case *c)
 	REQUIRE((wid = mk_webtoon(c, A.id, "audited")) != NULL);
 	REQUIRE(expect_ok(c, call(c, "PUT", TOK(RO_ADMIN), w_path(A.id, wid),
 	    "{\"description\":\"audited\"}"), 200, "Webtoon updated successfully", "update"));
-	REQUIRE(post_ok(c, TOK(RO_ADMIN), kprintf("%s/publish", w_path(A.id, wid)),
+	REQUIRE(post_ok(c, TOK(RO_ADMIN), h_printf("%s/publish", w_path(A.id, wid)),
 	    "Webtoon published successfully"));
 	r = call(c, "POST", TOK(RO_ADMIN), eps_path(A.id, wid), "{\"title\":\"a\","
 	    "\"episodeNumber\":3}");
 	REQUIRE(expect_ok(c, r, 201, "Episode created successfully", "episode"));
-	eid = kstrdup(h_jstr(r->json, "data._id"));
+	eid = h_strdup(h_jstr(r->json, "data._id"));
 	REQUIRE(expect_ok(c, call(c, "PUT", TOK(RO_ADMIN), e_path(A.id, wid, eid),
 	    "{\"title\":\"b\"}"), 200, "Episode updated successfully", "episode update"));
 	REQUIRE(expect_ok(c, call(c, "DELETE", TOK(RO_ADMIN), e_path(A.id, wid, eid), NULL), 200,
@@ -1959,10 +1890,10 @@ static void t_audit(struct h_case *c)
 		{ "webtoon_created", "webtoon", wid, NULL },
 		{ "webtoon_updated", "webtoon", wid, "{\"changes\": {\"description\": \"audited\"}}" },
 		{ "webtoon_published", "webtoon", wid, NULL },
-		{ "episode_created", "episode", eid, kprintf("{\"webtoonId\": \"%s\", "
+		{ "episode_created", "episode", eid, h_printf("{\"webtoonId\": \"%s\", "
 		  "\"episodeNumber\": 3}", wid) },
-		{ "episode_updated", "episode", eid, kprintf("{\"webtoonId\": \"%s\"}", wid) },
-		{ "episode_deleted", "episode", eid, kprintf("{\"webtoonId\": \"%s\"}", wid) },
+		{ "episode_updated", "episode", eid, h_printf("{\"webtoonId\": \"%s\"}", wid) },
+		{ "episode_deleted", "episode", eid, h_printf("{\"webtoonId\": \"%s\"}", wid) },
 		{ "webtoon_deleted", "webtoon", wid, NULL },
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
@@ -2002,29 +1933,29 @@ static void t_public_setup(struct h_case *c)
 	NEED_SETUP(c);
 	/* A: w published with e1 published and e2 draft; wd a draft with a published
 	 * episode ed; wa archived (once published). Pn (pending): wp published. */
-	REQUIRE((px.w = mk_webtoon_body(c, TOK(RO_ADMIN), A.id, kprintf("{\"title\":\"Public %s\","
+	REQUIRE((px.w = mk_webtoon_body(c, TOK(RO_ADMIN), A.id, h_printf("{\"title\":\"Public %s\","
 	    "\"description\":\"readable\",\"tags\":[\"pub%s\"]}", run_tag, run_tag))) != NULL);
 	REQUIRE((px.e1 = mk_episode_body(c, TOK(RO_ADMIN), A.id, px.w, "{\"title\":\"pe1\","
 	    "\"content\":\"the text\",\"images\":[\"https://cdn.example.com/p1.png\"]}")) != NULL);
 	REQUIRE((px.e2 = mk_episode(c, A.id, px.w, "pe2 draft")) != NULL);
-	REQUIRE(post_ok(c, TOK(RO_ADMIN), kprintf("%s/publish", w_path(A.id, px.w)),
+	REQUIRE(post_ok(c, TOK(RO_ADMIN), h_printf("%s/publish", w_path(A.id, px.w)),
 	    "Webtoon published successfully"));
-	REQUIRE(post_ok(c, TOK(RO_ADMIN), kprintf("%s/publish", e_path(A.id, px.w, px.e1)),
+	REQUIRE(post_ok(c, TOK(RO_ADMIN), h_printf("%s/publish", e_path(A.id, px.w, px.e1)),
 	    "Episode published successfully"));
-	REQUIRE((px.wd = mk_webtoon_body(c, TOK(RO_ADMIN), A.id, kprintf("{\"title\":\"Draft %s\","
+	REQUIRE((px.wd = mk_webtoon_body(c, TOK(RO_ADMIN), A.id, h_printf("{\"title\":\"Draft %s\","
 	    "\"tags\":[\"pub%s\"]}", run_tag, run_tag))) != NULL);
 	REQUIRE((px.ed = mk_episode(c, A.id, px.wd, "published in a draft")) != NULL);
-	REQUIRE(post_ok(c, TOK(RO_ADMIN), kprintf("%s/publish", e_path(A.id, px.wd, px.ed)),
+	REQUIRE(post_ok(c, TOK(RO_ADMIN), h_printf("%s/publish", e_path(A.id, px.wd, px.ed)),
 	    "Episode published successfully"));
-	REQUIRE((px.wa = mk_webtoon_body(c, TOK(RO_ADMIN), A.id, kprintf("{\"title\":\"Archived "
+	REQUIRE((px.wa = mk_webtoon_body(c, TOK(RO_ADMIN), A.id, h_printf("{\"title\":\"Archived "
 	    "%s\",\"tags\":[\"pub%s\"]}", run_tag, run_tag))) != NULL);
-	REQUIRE(post_ok(c, TOK(RO_ADMIN), kprintf("%s/publish", w_path(A.id, px.wa)),
+	REQUIRE(post_ok(c, TOK(RO_ADMIN), h_printf("%s/publish", w_path(A.id, px.wa)),
 	    "Webtoon published successfully"));
-	REQUIRE(post_ok(c, TOK(RO_ADMIN), kprintf("%s/archive", w_path(A.id, px.wa)),
+	REQUIRE(post_ok(c, TOK(RO_ADMIN), h_printf("%s/archive", w_path(A.id, px.wa)),
 	    "Webtoon archived successfully"));
 	REQUIRE((px.wp = mk_webtoon_body(c, TOK(RO_NONMEMBER), Pn.id,
 	    "{\"title\":\"pending org\"}")) != NULL);
-	REQUIRE(post_ok(c, TOK(RO_NONMEMBER), kprintf("%s/publish", w_path(Pn.id, px.wp)),
+	REQUIRE(post_ok(c, TOK(RO_NONMEMBER), h_printf("%s/publish", w_path(Pn.id, px.wp)),
 	    "Webtoon published successfully"));
 	pub_ready = 1;
 }
@@ -2043,7 +1974,7 @@ static void t_public_list(struct h_case *c)
 	struct json_object *arr;
 
 	NEED_PUB(c);
-	r = pub(c, A.host, kprintf("/api/public/webtoons?tag=pub%s", run_tag), NULL);
+	r = pub(c, A.host, h_printf("/api/public/webtoons?tag=pub%s", run_tag), NULL);
 	REQUIRE(expect_ok(c, r, 200, NULL, "public list"));
 	arr = h_jget(r->json, "data.data");
 	EXPECT(c, json_object_array_length(arr) == 1 &&
@@ -2074,7 +2005,7 @@ static void t_public_webtoon(struct h_case *c)
 
 	NEED_PUB(c);
 	before = atol(wcol(c, "view_count", px.w) ? wcol(c, "view_count", px.w) : "-1");
-	r = pub(c, A.host, kprintf("/api/public/webtoons/%s", px.w), NULL);
+	r = pub(c, A.host, h_printf("/api/public/webtoons/%s", px.w), NULL);
 	REQUIRE(expect_ok(c, r, 200, NULL, "public webtoon"));
 	keys_exactly(c, h_jget(r->json, "data"), "public webtoon", PUB_WEBTOON_KEYS,
 	    KEYS("description", "coverImage"));
@@ -2083,9 +2014,9 @@ static void t_public_webtoon(struct h_case *c)
 	    "org_id = $2::uuid AND user_id IS NULL AND episode_id IS NULL AND metric_type = "
 	    "'webtoon_views'", 2, P(px.w, A.id)) >= 1, "no anonymous webtoon_views row");
 	/* drafts and archived: never */
-	expect_err(c, pub(c, A.host, kprintf("/api/public/webtoons/%s", px.wd), NULL), 404,
+	expect_err(c, pub(c, A.host, h_printf("/api/public/webtoons/%s", px.wd), NULL), 404,
 	    "not_found", "Webtoon not found", "a draft webtoon");
-	expect_err(c, pub(c, A.host, kprintf("/api/public/webtoons/%s", px.wa), NULL), 404,
+	expect_err(c, pub(c, A.host, h_printf("/api/public/webtoons/%s", px.wa), NULL), 404,
 	    "not_found", "Webtoon not found", "an archived webtoon");
 	EXPECT(c, streq(wcol(c, "view_count", px.wd), "0"), "a refused read counted a view");
 }
@@ -2094,7 +2025,7 @@ static void t_public_episodes(struct h_case *c)
 {
 	struct h_resp *r;
 	struct json_object *arr;
-	const char *base = kprintf("/api/public/webtoons/%s/episodes", px.w);
+	const char *base = h_printf("/api/public/webtoons/%s/episodes", px.w);
 
 	NEED_PUB(c);
 	r = pub(c, A.host, base, NULL);
@@ -2107,7 +2038,7 @@ static void t_public_episodes(struct h_case *c)
 	    PUB_EPISODE_KEYS, NULL);
 	EXPECT(c, jint(r->json, "data.pagination.total", -1) == 1, "total %s",
 	    jstr_of(h_jget(r->json, "data.pagination")));
-	r = pub(c, A.host, kprintf("%s/%s", base, px.e1), NULL);
+	r = pub(c, A.host, h_printf("%s/%s", base, px.e1), NULL);
 	if (expect_ok(c, r, 200, NULL, "public episode")) {
 		keys_exactly(c, h_jget(r->json, "data"), "public episode", PUB_EPISODE_KEYS,
 		    KEYS("content", "images", "description"));
@@ -2117,14 +2048,14 @@ static void t_public_episodes(struct h_case *c)
 	EXPECT(c, db_count(c, "SELECT count(*) FROM analytics WHERE episode_id = $1::uuid AND "
 	    "webtoon_id = $2::uuid AND org_id = $3::uuid AND metric_type = 'episode_views'", 3,
 	    P(px.e1, px.w, A.id)) >= 1, "no episode_views row for a public read");
-	expect_err(c, pub(c, A.host, kprintf("%s/%s", base, px.e2), NULL), 404, "not_found",
+	expect_err(c, pub(c, A.host, h_printf("%s/%s", base, px.e2), NULL), 404, "not_found",
 	    "Episode not found", "a draft episode");
 	/* a published episode of a draft webtoon, directly and through another webtoon */
-	expect_err(c, pub(c, A.host, kprintf("/api/public/webtoons/%s/episodes", px.wd), NULL),
+	expect_err(c, pub(c, A.host, h_printf("/api/public/webtoons/%s/episodes", px.wd), NULL),
 	    404, "not_found", "Webtoon not found", "episodes of a draft webtoon");
-	expect_err(c, pub(c, A.host, kprintf("/api/public/webtoons/%s/episodes/%s", px.wd, px.ed),
+	expect_err(c, pub(c, A.host, h_printf("/api/public/webtoons/%s/episodes/%s", px.wd, px.ed),
 	    NULL), 404, "not_found", "Episode not found", "a published episode of a draft webtoon");
-	expect_err(c, pub(c, A.host, kprintf("%s/%s", base, px.ed), NULL), 404, "not_found",
+	expect_err(c, pub(c, A.host, h_printf("%s/%s", base, px.ed), NULL), 404, "not_found",
 	    "Episode not found", "an episode under another webtoon");
 	EXPECT(c, streq(ecol(c, "view_count", px.ed), "0") && streq(ecol(c, "view_count", px.e2),
 	    "0"), "a refused read counted a view");
@@ -2133,14 +2064,14 @@ static void t_public_episodes(struct h_case *c)
 /* Published content of A is not readable on another host, the base domain or when pending. */
 static void t_public_tenancy(struct h_case *c)
 {
-	const char *wpath = kprintf("/api/public/webtoons/%s", px.w);
+	const char *wpath = h_printf("/api/public/webtoons/%s", px.w);
 
 	NEED_PUB(c);
 	expect_err(c, pub(c, B.host, wpath, NULL), 404, "not_found", "Webtoon not found",
 	    "A's webtoon on B's host");
-	expect_err(c, pub(c, B.host, kprintf("%s/episodes/%s", wpath, px.e1), NULL), 404,
+	expect_err(c, pub(c, B.host, h_printf("%s/episodes/%s", wpath, px.e1), NULL), 404,
 	    "not_found", "Episode not found", "A's episode on B's host");
-	expect_err(c, pub(c, B.host, kprintf("%s/episodes", wpath), NULL), 404, "not_found",
+	expect_err(c, pub(c, B.host, h_printf("%s/episodes", wpath), NULL), 404, "not_found",
 	    "Webtoon not found", "A's episodes on B's host");
 	{
 		struct h_resp *r = pub(c, B.host, "/api/public/webtoons?limit=100", NULL);
@@ -2158,21 +2089,21 @@ static void t_public_tenancy(struct h_case *c)
 	    NULL, "the list on the base domain");
 	expect_err(c, pub(c, "localhost", "/api/public/webtoons", NULL), 404, "not_found", NULL,
 	    "the list on localhost");
-	expect_err(c, pub(c, kprintf("nosuch%s.%s", run_tag, h_env.base_domain),
+	expect_err(c, pub(c, h_printf("nosuch%s.%s", run_tag, h_env.base_domain),
 	    "/api/public/webtoons", NULL), 404, "not_found", NULL, "an unknown subdomain");
 	/* a pending organization serves nothing, though its webtoon is published */
 	expect_err(c, pub(c, Pn.host, "/api/public/webtoons", NULL), 404, "not_found", NULL,
 	    "a pending organization's list");
-	expect_err(c, pub(c, Pn.host, kprintf("/api/public/webtoons/%s", px.wp), NULL), 404,
+	expect_err(c, pub(c, Pn.host, h_printf("/api/public/webtoons/%s", px.wp), NULL), 404,
 	    "not_found", NULL, "a pending organization's webtoon");
 }
 
 static void t_public_etag(struct h_case *c)
 {
-	const char *paths[] = { kprintf("/api/public/webtoons?tag=pub%s", run_tag),
-	    kprintf("/api/public/webtoons/%s", px.w),
-	    kprintf("/api/public/webtoons/%s/episodes", px.w),
-	    kprintf("/api/public/webtoons/%s/episodes/%s", px.w, px.e1) };
+	const char *paths[] = { h_printf("/api/public/webtoons?tag=pub%s", run_tag),
+	    h_printf("/api/public/webtoons/%s", px.w),
+	    h_printf("/api/public/webtoons/%s/episodes", px.w),
+	    h_printf("/api/public/webtoons/%s/episodes/%s", px.w, px.e1) };
 	const char *etag0 = NULL;
 
 	NEED_PUB(c);
@@ -2186,7 +2117,7 @@ static void t_public_etag(struct h_case *c)
 		if (!h_check(c, etag != NULL && etag[0] == '"' && strlen(etag) > 2 &&
 		    etag[strlen(etag) - 1] == '"', "%s: ETag %s", paths[i], etag))
 			continue;
-		etag = kstrdup(etag);
+		etag = h_strdup(etag);
 		if (i == 1)
 			etag0 = etag;
 		/* the same content: the same tag (a view does not change what readers see) */
@@ -2199,7 +2130,7 @@ static void t_public_etag(struct h_case *c)
 		EXPECT(c, streq(h_hdr(r2, "ETag"), etag) &&
 		    streq(h_hdr(r2, "Cache-Control"), "public, max-age=60"),
 		    "%s: 304 without ETag/Cache-Control", paths[i]);
-		r2 = pub(c, A.host, paths[i], kprintf("\"other\", W/%s", etag));
+		r2 = pub(c, A.host, paths[i], h_printf("\"other\", W/%s", etag));
 		EXPECT(c, r2->status == 304, "%s: a weak tag in a list: %s", paths[i], h_brief(r2));
 		r2 = pub(c, A.host, paths[i], "\"0000\"");
 		EXPECT(c, r2->status == 200 && r2->body_len > 0, "%s: another tag: %s", paths[i],
@@ -2208,13 +2139,13 @@ static void t_public_etag(struct h_case *c)
 	/* a change gives a new tag: the old one no longer answers 304 */
 	CHECK(c, etag0 != NULL, "no ETag to compare");
 	REQUIRE(expect_ok(c, call(c, "PUT", TOK(RO_ADMIN), w_path(A.id, px.w),
-	    kprintf("{\"description\":\"changed %lld\"}", h_now_ms())), 200,
+	    h_printf("{\"description\":\"changed %lld\"}", h_now_ms())), 200,
 	    "Webtoon updated successfully", "update"));
 	struct h_resp *r = pub(c, A.host, paths[1], etag0);
 	EXPECT(c, r->status == 200 && !streq(h_hdr(r, "ETag"), etag0),
 	    "after an update: %s, ETag %s", h_brief(r), h_hdr(r, "ETag"));
 	/* errors are not cacheable */
-	r = pub(c, A.host, kprintf("/api/public/webtoons/%s", px.wd), NULL);
+	r = pub(c, A.host, h_printf("/api/public/webtoons/%s", px.wd), NULL);
 	EXPECT(c, r->status == 404 && h_hdr(r, "ETag") == NULL, "a 404 with an ETag");
 }
 
@@ -2225,16 +2156,16 @@ static void t_suspended(struct h_case *c)
 
 	NEED_SETUP(c);
 	REQUIRE((wid = mk_webtoon(c, S.id, "suspended")) != NULL);
-	REQUIRE(post_ok(c, TOK(RO_ADMIN), kprintf("%s/publish", w_path(S.id, wid)),
+	REQUIRE(post_ok(c, TOK(RO_ADMIN), h_printf("%s/publish", w_path(S.id, wid)),
 	    "Webtoon published successfully"));
-	REQUIRE(expect_ok(c, pub(c, S.host, kprintf("/api/public/webtoons/%s", wid), NULL), 200,
+	REQUIRE(expect_ok(c, pub(c, S.host, h_printf("/api/public/webtoons/%s", wid), NULL), 200,
 	    NULL, "active"));
 	REQUIRE(set_org_status(c, &S, "suspended"));
 	expect_err(c, call(c, "GET", TOK(RO_ADMIN), wt_path(S.id), NULL), 403, "forbidden",
 	    "Organization is suspended", "list in a suspended organization");
 	expect_err(c, call(c, "POST", TOK(RO_ADMIN), wt_path(S.id), "{\"title\":\"x\"}"), 403,
 	    "forbidden", "Organization is suspended", "create in a suspended organization");
-	expect_err(c, pub(c, S.host, kprintf("/api/public/webtoons/%s", wid), NULL), 404,
+	expect_err(c, pub(c, S.host, h_printf("/api/public/webtoons/%s", wid), NULL), 404,
 	    "not_found", NULL, "public read of a suspended organization");
 }
 
@@ -2265,7 +2196,7 @@ static void bg_start(struct bg *x, const char *method, const char *path, const c
 {
 	memset(x, 0, sizeof(*x));
 	x->hdrs[0] = "User-Agent: " UA;
-	x->hdrs[1] = kprintf("Authorization: Bearer %s", TOK(RO_ADMIN));
+	x->hdrs[1] = h_printf("Authorization: Bearer %s", TOK(RO_ADMIN));
 	x->q = (struct h_req){ .method = method, .path = path, .headers = x->hdrs,
 	    .ctype = body ? "application/json" : NULL, .body = body, .timeout_ms = 20000 };
 	x->running = pthread_create(&x->th, NULL, bg_main, x) == 0;
@@ -2395,17 +2326,17 @@ static void t_deleted_org(struct h_case *c)
 	REQUIRE(mk_org(c, RO_ADMIN, "d", &D));
 	REQUIRE(set_org_status(c, &D, "active"));
 	REQUIRE((wid = mk_webtoon(c, D.id, "in a deleted organization")) != NULL);
-	REQUIRE(post_ok(c, TOK(RO_ADMIN), kprintf("%s/publish", w_path(D.id, wid)),
+	REQUIRE(post_ok(c, TOK(RO_ADMIN), h_printf("%s/publish", w_path(D.id, wid)),
 	    "Webtoon published successfully"));
-	REQUIRE(expect_ok(c, pub(c, D.host, kprintf("/api/public/webtoons/%s", wid), NULL), 200,
+	REQUIRE(expect_ok(c, pub(c, D.host, h_printf("/api/public/webtoons/%s", wid), NULL), 200,
 	    NULL, "before the delete"));
-	REQUIRE(expect_ok(c, call(c, "DELETE", TOK(RO_ADMIN), kprintf("/api/organizations/%s",
+	REQUIRE(expect_ok(c, call(c, "DELETE", TOK(RO_ADMIN), h_printf("/api/organizations/%s",
 	    D.id), NULL), 200, "Organization deleted successfully", "delete the organization"));
 	expect_err(c, call(c, "GET", TOK(RO_ADMIN), w_path(D.id, wid), NULL), 404, "not_found",
 	    NULL, "member GET");
 	expect_err(c, call(c, "POST", TOK(RO_ADMIN), wt_path(D.id), "{\"title\":\"x\"}"), 404,
 	    "not_found", NULL, "member create");
-	expect_err(c, pub(c, D.host, kprintf("/api/public/webtoons/%s", wid), NULL), 404,
+	expect_err(c, pub(c, D.host, h_printf("/api/public/webtoons/%s", wid), NULL), 404,
 	    "not_found", NULL, "public GET");
 }
 
@@ -2428,24 +2359,24 @@ int main(void)
 			int k = rt * RO__N + ro;
 
 			matrix[k] = (struct mcell){ (enum rt)rt, (enum role)ro };
-			matrix_names[k] = kprintf("role_%s_%s", rts[rt].name, role_names[ro]);
+			matrix_names[k] = h_printf("role_%s_%s", rts[rt].name, role_names[ro]);
 			h_run_with(matrix_names[k], t_matrix, &matrix[k]);
 		}
 	h_run("routes_401_without_token", t_no_token);
 	h_run("malformed_and_unknown_ids", t_bad_ids);
 	for (size_t i = 0; i < sizeof(vrows) / sizeof(vrows[0]); i++)
-		h_run_with(kprintf("validation_%s", vrows[i].name), t_validation, &vrows[i]);
+		h_run_with(h_printf("validation_%s", vrows[i].name), t_validation, &vrows[i]);
 	h_run("validation_every_error_at_once", t_validation_all_errors);
 	h_run("validation_after_access_check", t_validation_order);
 	h_run("trimmed_before_length_and_stored_trimmed", t_trim_and_accept);
 	h_run("update_partial_and_null_clears", t_update_partial);
 	for (size_t i = 0; i < sizeof(pgrows) / sizeof(pgrows[0]); i++)
-		h_run_with(kprintf("paging_400_%s", pgrows[i].name), t_paging_bounds, &pgrows[i]);
+		h_run_with(h_printf("paging_400_%s", pgrows[i].name), t_paging_bounds, &pgrows[i]);
 	h_run("paging_bounds_accepted", t_paging_accepts_bounds);
 	h_run("list_query_errors", t_list_query_errors);
 	h_run("list_setup", t_list_setup);
 	for (size_t i = 0; i < sizeof(lrows) / sizeof(lrows[0]); i++)
-		h_run_with(kprintf("list_%s", lrows[i].name), t_list, &lrows[i]);
+		h_run_with(h_printf("list_%s", lrows[i].name), t_list, &lrows[i]);
 	h_run("episode_numbers_client_and_max_plus_one", t_episode_numbers);
 	h_run("episode_count_exact_and_no_renumbering", t_episode_count);
 	h_run("episode_list_status_filter", t_episode_list_status);
@@ -2472,8 +2403,6 @@ int main(void)
 
 	if (db != NULL)
 		PQfinish(db);
-	for (size_t i = 0; i < npool; i++)
-		free(pool[i]);
-	free(pool);
+	h_strings_free();
 	return h_finish();
 }

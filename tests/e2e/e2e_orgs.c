@@ -28,56 +28,6 @@
 #define UA "webix-e2e-orgs/1.0"
 #define PASSWORD "secret-e2e-orgs"
 
-/* ---- strings that live until the end of the run ---- */
-
-static char **pool;
-static size_t npool;
-static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
-
-static char *keep(char *s)
-{
-	char **p;
-
-	pthread_mutex_lock(&pool_mu);
-	if (s == NULL || (p = realloc(pool, (npool + 1) * sizeof(*p))) == NULL) {
-		fprintf(stderr, "out of memory\n");
-		exit(2);
-	}
-	pool = p;
-	pool[npool++] = s;
-	pthread_mutex_unlock(&pool_mu);
-	return s;
-}
-
-static char *kstrdup(const char *s)
-{
-	return s ? keep(strdup(s)) : NULL;
-}
-
-static char *kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *kprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return keep(s);
-}
-
-static char *krepeat(char ch, size_t n)
-{
-	char *s = malloc(n + 1);
-
-	if (s == NULL)
-		return keep(NULL);
-	memset(s, ch, n);
-	s[n] = '\0';
-	return keep(s);
-}
-
 /* Replace every "{key}" of TEMPLATE by its value: subst(t, "org", id, "target", uid, NULL). */
 static const char *subst(const char *t, ...)
 {
@@ -94,7 +44,7 @@ static const char *subst(const char *t, ...)
 	va_end(ap);
 	char *out = malloc(cap), *o = out;
 	if (out == NULL)
-		return keep(NULL);
+		return h_keep(NULL);
 	while (*t) {
 		size_t i;
 
@@ -114,7 +64,7 @@ static const char *subst(const char *t, ...)
 			*o++ = *t++;
 	}
 	*o = '\0';
-	return keep(out);
+	return h_keep(out);
 }
 
 /* ---- the stack's settings (webix.conf, then api.env, which overrides it) ---- */
@@ -150,10 +100,10 @@ static void conf_load(const char *path)
 		if (i == sizeof(confv) / sizeof(confv[0]))
 			continue;
 		if (i == nconf) {
-			confv[i].k = keep(strndup(p, (size_t)(ke - p)));
+			confv[i].k = h_keep(strndup(p, (size_t)(ke - p)));
 			nconf++;
 		}
-		confv[i].v = keep(strndup(v, (size_t)(ve - v)));
+		confv[i].v = h_keep(strndup(v, (size_t)(ve - v)));
 	}
 	fclose(f);
 }
@@ -259,7 +209,7 @@ static struct h_resp *SEND(const char *method, const char *path, const char *tok
 
 static const char *tenant_host(const char *sub)
 {
-	return kprintf("%s.%s", sub, h_env.base_domain);
+	return h_printf("%s.%s", sub, h_env.base_domain);
 }
 
 /* A JSON object of string members: jbody("k1", "v1", "k2", "v2", NULL). */
@@ -273,7 +223,7 @@ static const char *jbody(const char *k, ...)
 	for (; k != NULL; k = va_arg(ap, const char *))
 		json_object_object_add(o, k, json_object_new_string(va_arg(ap, const char *)));
 	va_end(ap);
-	s = kstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	s = h_strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	return s;
@@ -281,7 +231,7 @@ static const char *jbody(const char *k, ...)
 
 static const char *jtext(struct json_object *o)
 {
-	return kstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	return h_strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
@@ -382,40 +332,20 @@ static PGconn *db;
 
 #define P(...) ((const char *const[]){ __VA_ARGS__ })
 
+/* The SQL helpers of the harness, on this program's connection `db`. */
 static PGresult *dbx(struct h_case *c, const char *sql, int n, const char *const *p)
 {
-	PGresult *res;
-	ExecStatusType st;
-
-	if (!h_check(c, db != NULL, "no database connection (DATABASE_URL)"))
-		return NULL;
-	res = PQexecParams(db, sql, n, NULL, p, NULL, NULL, 0);
-	st = PQresultStatus(res);
-	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-		h_check(c, 0, "SQL failed (%s): %s", sql, PQerrorMessage(db));
-		PQclear(res);
-		return NULL;
-	}
-	return res;
+	return h_sql(c, db, sql, n, p);
 }
 
-/* First column of the first row (kept), NULL when no row or NULL. */
 static const char *db_one(struct h_case *c, const char *sql, int n, const char *const *p)
 {
-	PGresult *res = dbx(c, sql, n, p);
-	const char *v = NULL;
-
-	if (res != NULL && PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
-		v = kstrdup(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return v;
+	return h_sql_one(c, db, sql, n, p);
 }
 
 static long db_count(struct h_case *c, const char *sql, int n, const char *const *p)
 {
-	const char *v = db_one(c, sql, n, p);
-
-	return v ? atol(v) : -1;
+	return h_sql_count(c, db, sql, n, p);
 }
 
 /* Everything the API could have changed about organization ORG: its row, its members,
@@ -440,7 +370,7 @@ static const char *member_role(struct h_case *c, const char *org, const char *us
 static long audit_rows(struct h_case *c, const char *org, const char *actor,
     const char *action, const char *resource_id, const char *extra)
 {
-	const char *sql = kprintf("SELECT count(*) FROM audit_log WHERE org_id IS NOT DISTINCT "
+	const char *sql = h_printf("SELECT count(*) FROM audit_log WHERE org_id IS NOT DISTINCT "
 	    "FROM $1::uuid AND user_id = $2::uuid AND action = $3 AND ($4::text IS NULL OR "
 	    "resource_id = $4) AND ip_address IS NOT NULL AND user_agent = '" UA "'%s%s",
 	    extra ? " AND " : "", extra ? extra : "");
@@ -465,9 +395,9 @@ static void expect_audit(struct h_case *c, const char *org, const char *actor,
 static int webixctl(struct h_case *c, const char *args, const char *pw, char *out, size_t outsz)
 {
 	const char *bin = getenv("WEBIX_CTL") ? getenv("WEBIX_CTL") :
-	    kprintf("%s/bin/webixctl", h_env.state ? h_env.state : "");
+	    h_printf("%s/bin/webixctl", h_env.state ? h_env.state : "");
 	const char *conf = getenv("WEBIX_CONFIG") ? getenv("WEBIX_CONFIG") :
-	    kprintf("%s/webix.conf", h_env.state ? h_env.state : "");
+	    h_printf("%s/webix.conf", h_env.state ? h_env.state : "");
 	char tmp[] = "/tmp/e2e_orgs_ctl_XXXXXX";
 	int fd, st;
 	FILE *p;
@@ -477,7 +407,7 @@ static int webixctl(struct h_case *c, const char *args, const char *pw, char *ou
 	    !h_check(c, (fd = mkstemp(tmp)) >= 0, "mkstemp failed"))
 		return -1;
 	close(fd);
-	p = popen(kprintf("'%s' -c '%s' %s >'%s' 2>&1", bin, conf, args, tmp), "w");
+	p = popen(h_printf("'%s' -c '%s' %s >'%s' 2>&1", bin, conf, args, tmp), "w");
 	if (!h_check(c, p != NULL, "popen webixctl failed"))
 		return -1;
 	if (pw != NULL)
@@ -530,10 +460,10 @@ static int people_ready;
 static int take_session(struct h_case *c, struct h_resp *r, struct user *u, long status,
     const char *msg)
 {
-	if (!expect_ok(c, r, status, msg, kprintf("session of %s", u->label)))
+	if (!expect_ok(c, r, status, msg, h_printf("session of %s", u->label)))
 		return 0;
-	u->token = kstrdup(h_jstr(r->json, "data.accessToken"));
-	u->id = kstrdup(h_jstr(r->json, "data.user._id"));
+	u->token = h_strdup(h_jstr(r->json, "data.accessToken"));
+	u->id = h_strdup(h_jstr(r->json, "data.user._id"));
 	return h_check(c, u->token != NULL && u->id != NULL, "%s: no token or user id: %s",
 	    u->label, h_brief(r));
 }
@@ -545,9 +475,9 @@ static void t_people(struct h_case *c)
 	for (int i = 0; i < U__N; i++) {
 		struct user *u = &U[i];
 
-		u->email = kprintf("e2e-org-%s-%s@example.com", u->label, tag);
+		u->email = h_printf("e2e-org-%s-%s@example.com", u->label, tag);
 		if (u->super) {
-			int st = webixctl(c, kprintf("user create --super-admin %s", u->email), PASSWORD,
+			int st = webixctl(c, h_printf("user create --super-admin %s", u->email), PASSWORD,
 			    out, sizeof(out));
 
 			CHECK(c, st == 0, "webixctl user create --super-admin exited %d: %s", st, out);
@@ -556,7 +486,7 @@ static void t_people(struct h_case *c)
 			    "login of %s", u->label);
 		} else {
 			CHECK(c, take_session(c, SEND("POST", "/api/auth/register", NULL, jbody("email",
-			    u->email, "password", PASSWORD, "displayName", kprintf("E2E %s", u->label),
+			    u->email, "password", PASSWORD, "displayName", h_printf("E2E %s", u->label),
 			    NULL)), u, 201, "User registered successfully"), "register %s", u->label);
 		}
 	}
@@ -574,7 +504,7 @@ static int subn;
 /* A fresh subdomain of this run: "<what>-<tag>-<n>" (at most 30 characters). */
 static const char *fresh_sub(const char *what)
 {
-	return kprintf("%.10s-%s-%d", what, tag, ++subn);
+	return h_printf("%.10s-%s-%d", what, tag, ++subn);
 }
 
 /* POST /api/organizations as U (201): O gets its id. */
@@ -586,11 +516,11 @@ static int create_org(struct h_case *c, const struct user *u, const char *name, 
 
 	memset(o, 0, sizeof(*o));
 	if (!expect_ok(c, r, 201, "Organization created successfully",
-	    kprintf("create %s as %s", sub, u->label)))
+	    h_printf("create %s as %s", sub, u->label)))
 		return 0;
-	o->id = kstrdup(h_jstr(r->json, "data._id"));
-	o->sub = kstrdup(h_jstr(r->json, "data.subdomain"));
-	o->name = kstrdup(h_jstr(r->json, "data.name"));
+	o->id = h_strdup(h_jstr(r->json, "data._id"));
+	o->sub = h_strdup(h_jstr(r->json, "data.subdomain"));
+	o->name = h_strdup(h_jstr(r->json, "data.name"));
 	return h_check(c, o->id != NULL && str_is(o->sub, sub), "create %s: %s", sub, h_brief(r));
 }
 
@@ -599,7 +529,7 @@ static int add_member(struct h_case *c, const struct user *by, const struct org 
 {
 	return expect_ok(c, SEND("POST", subst("/api/organizations/{o}/users", "o", o->id, NULL),
 	    by->token, jbody("userEmail", who->email, "role", role, NULL)), 201,
-	    "User added to organization successfully", kprintf("add %s as %s to %s", who->label,
+	    "User added to organization successfully", h_printf("add %s as %s to %s", who->label,
 	    role, o->sub));
 }
 
@@ -607,13 +537,13 @@ static int set_status(struct h_case *c, const struct org *o, const char *status)
 {
 	return expect_ok(c, SEND("PUT", subst("/api/organizations/{o}/status", "o", o->id, NULL),
 	    U[U_SA].token, jbody("status", status, NULL)), 200,
-	    "Organization status updated successfully", kprintf("status %s of %s", status, o->sub));
+	    "Organization status updated successfully", h_printf("status %s of %s", status, o->sub));
 }
 
 /* An organization created by safix with admin, mod, user, viewer and extra as members. */
 static int fixture_org(struct h_case *c, const char *what, struct org *o)
 {
-	if (!create_org(c, &U[U_SAFIX], kprintf("Fixture %s", what), fresh_sub(what), o))
+	if (!create_org(c, &U[U_SAFIX], h_printf("Fixture %s", what), fresh_sub(what), o))
 		return 0;
 	return add_member(c, &U[U_SAFIX], o, &U[U_ADMIN], "admin") &&
 	    add_member(c, &U[U_SAFIX], o, &U[U_MOD], "moderator") &&
@@ -657,7 +587,7 @@ static void fx_get_org(struct h_case *c, const struct mrow *m, enum role as,
 static void fx_put_org(struct h_case *c, const struct mrow *m, enum role as,
     const struct org *o, struct h_resp *r)
 {
-	const char *want = kprintf("Renamed by %s", role_names[as]);
+	const char *want = h_printf("Renamed by %s", role_names[as]);
 
 	(void)m;
 	EXPECT(c, str_is(h_jstr(r->json, "data.name"), want), "name in the answer: %s", h_brief(r));
@@ -807,14 +737,14 @@ static void t_matrix(struct h_case *c, const void *arg)
 
 	CHECK(c, people_ready, "no people (setup failed)");
 	if (success && m->mutates) {
-		CHECK(c, fixture_org(c, kprintf("fx%d", as), &fresh),
+		CHECK(c, fixture_org(c, h_printf("fx%d", as), &fresh),
 		    "fixture");
 		o = &fresh;
 	} else if (shared_fixture.id == NULL) {
 		CHECK(c, fixture_org(c, "shared", &shared_fixture), "shared fixture");
 	}
 	before = fingerprint(c, o->id);
-	const char *same = kprintf("metadata->>'request' = '%s %s'", m->method,
+	const char *same = h_printf("metadata->>'request' = '%s %s'", m->method,
 	    subst(m->path, "org", o->id, "extra", U[U_EXTRA].id, NULL));
 	if (as == AS_SUPER)
 		super_audit = audit_rows(c, o->id, U[U_SA].id, "super_admin_access", o->id, same);
@@ -822,7 +752,7 @@ static void t_matrix(struct h_case *c, const void *arg)
 	body = m->body ? subst(m->body, "newbie", U[U_NEWBIE].email, "me", role_names[as], NULL) :
 	    NULL;
 	r = SEND(m->method, path, u ? u->token : NULL, body);
-	const char *what = kprintf("%s %s as %s", m->method, m->path, role_names[as]);
+	const char *what = h_printf("%s %s as %s", m->method, m->path, role_names[as]);
 	if (success) {
 		if (expect_ok(c, r, want, m->msg_ok, what) || h_jtrue(r->json, "success"))
 			m->effect(c, m, as, o, r);
@@ -860,18 +790,18 @@ static int content(struct h_case *c, const struct user *u, const struct org *o,
     const char **webtoon, const char **episode)
 {
 	struct h_resp *r = SEND("POST", subst("/api/webtoons/{o}", "o", o->id, NULL), u->token,
-	    jbody("title", kprintf("Webtoon of %s", o->sub), NULL));
+	    jbody("title", h_printf("Webtoon of %s", o->sub), NULL));
 
 	if (!h_check(c, r->status == 201 && h_jstr(r->json, "data._id"), "create a webtoon in %s: %s",
 	    o->sub, h_brief(r)))
 		return 0;
-	*webtoon = kstrdup(h_jstr(r->json, "data._id"));
+	*webtoon = h_strdup(h_jstr(r->json, "data._id"));
 	r = SEND("POST", subst("/api/webtoons/{o}/{w}/episodes", "o", o->id, "w", *webtoon, NULL),
 	    u->token, jbody("title", "Episode one", "content", "text", NULL));
 	if (!h_check(c, r->status == 201 && h_jstr(r->json, "data._id"), "create an episode in %s: %s",
 	    o->sub, h_brief(r)))
 		return 0;
-	*episode = kstrdup(h_jstr(r->json, "data._id"));
+	*episode = h_strdup(h_jstr(r->json, "data._id"));
 	return 1;
 }
 
@@ -921,7 +851,7 @@ static void t_two_orgs(struct h_case *c)
 	CHECK(c, res != NULL && PQntuples(res) == 4, "B has %d memberships",
 	    res ? PQntuples(res) : -1);
 	for (int i = 0; i < 4; i++)
-		b_membership_ids[i] = kstrdup(PQgetvalue(res, i, 0));
+		b_membership_ids[i] = h_strdup(PQgetvalue(res, i, 0));
 	PQclear(res);
 }
 
@@ -965,7 +895,7 @@ static void bola_as(struct h_case *c, const struct user *actor)
 		struct h_resp *r = SEND(on_b[i].method, path, actor->token, on_b[i].body ?
 		    subst(on_b[i].body, "me", actor->email, NULL) : NULL);
 
-		expect_err(c, r, 404, "not_found", "Organization not found", kprintf("%s %s",
+		expect_err(c, r, 404, "not_found", "Organization not found", h_printf("%s %s",
 		    on_b[i].method, on_b[i].path));
 	}
 	/* A's paths with each id of B */
@@ -1097,7 +1027,7 @@ static void t_tenant_host(struct h_case *c)
 	CHECK(c, A.id && B.id, "no organizations (setup failed)");
 	ha = tenant_host(A.sub);
 	hb = tenant_host(B.sub);
-	hx = tenant_host(kprintf("nosuch-%s", tag));
+	hx = tenant_host(h_printf("nosuch-%s", tag));
 	before = fingerprint(c, B.id);
 	r = req(&(struct rq){ .host = ha, .path = subst("/api/organizations/{a}", "a", A.id, NULL),
 	    .token = U[U_BOTH].token });
@@ -1125,7 +1055,7 @@ static void t_tenant_host(struct h_case *c)
 		for (int h = 0; h < 2; h++) {
 			r = req(&(struct rq){ .method = rows[i].method, .host = hosts[h], .path = path,
 			    .token = U[U_BOTH].token, .body = body });
-			expect_err(c, r, 404, "not_found", "Organization not found", kprintf("%s %s of B on "
+			expect_err(c, r, 404, "not_found", "Organization not found", h_printf("%s %s of B on "
 			    "%s as B's admin", rows[i].method, rows[i].path, hosts[h]));
 		}
 	}
@@ -1135,13 +1065,13 @@ static void t_tenant_host(struct h_case *c)
 	EXPECT(c, str_is(fingerprint(c, B.id), before), "B changed:\n  before %s\n  after  %s",
 	    before, fingerprint(c, B.id));
 	/* the public lookup by subdomain follows the host too */
-	r = req(&(struct rq){ .host = ha, .path = kprintf("/api/organizations/subdomain/%s", B.sub) });
+	r = req(&(struct rq){ .host = ha, .path = h_printf("/api/organizations/subdomain/%s", B.sub) });
 	expect_err(c, r, 404, "not_found", "Organization not found", "B's subdomain on A's host");
-	r = req(&(struct rq){ .host = hb, .path = kprintf("/api/organizations/subdomain/%s", B.sub) });
+	r = req(&(struct rq){ .host = hb, .path = h_printf("/api/organizations/subdomain/%s", B.sub) });
 	if (expect_ok(c, r, 200, NULL, "B's subdomain on B's host"))
 		EXPECT(c, str_is(h_jstr(r->json, "data._id"), B.id), "another organization: %s",
 		    h_brief(r));
-	r = GET(kprintf("/api/organizations/subdomain/%s", B.sub), NULL);
+	r = GET(h_printf("/api/organizations/subdomain/%s", B.sub), NULL);
 	expect_ok(c, r, 200, NULL, "B's subdomain on the base domain");
 }
 
@@ -1155,7 +1085,7 @@ static long owner_count_in(struct h_case *c, const char *org, const char *table)
 
 	PQclear(dbx(c, "BEGIN", 0, NULL));
 	PQclear(dbx(c, "SELECT set_config('app.org_id', $1, true)", 1, P(org)));
-	n = db_count(c, kprintf("SELECT count(*) FROM \"%s\" WHERE org_id = $1::uuid", table), 1,
+	n = db_count(c, h_printf("SELECT count(*) FROM \"%s\" WHERE org_id = $1::uuid", table), 1,
 	    P(org));
 	PQclear(PQexec(db, n < 0 ? "ROLLBACK" : "COMMIT"));
 	return n;
@@ -1281,11 +1211,11 @@ static void *prober_run(void *arg)
 			p->kind = order[k];
 			switch (p->kind) {
 			case P_TENANT_A:
-				q.path = kprintf("/api/_test/unscoped/%s", A.id);
+				q.path = h_printf("/api/_test/unscoped/%s", A.id);
 				q.token = U[U_ISO_A].token;
 				break;
 			case P_TENANT_B:
-				q.path = kprintf("/api/_test/unscoped/%s", B.id);
+				q.path = h_printf("/api/_test/unscoped/%s", B.id);
 				q.token = U[U_ISO_B].token;
 				break;
 			case P_NONE_TX:
@@ -1432,18 +1362,18 @@ static void t_subdomain(struct h_case *c, const void *arg)
 {
 	const struct subrow *s = arg;
 	const char *value = subst(s->value, "tag", tag, NULL);
-	const char *body = kprintf("{\"name\":\"Subdomain rules\",\"subdomain\":%s}", value);
+	const char *body = h_printf("{\"name\":\"Subdomain rules\",\"subdomain\":%s}", value);
 	struct h_resp *r;
 
 	CHECK(c, people_ready, "no people (setup failed)");
 	if (s->check != NULL) {
 		/* the public availability check agrees with create, before it */
 		struct json_object *v = json_tokener_parse(value);
-		const char *raw = kstrdup(json_object_get_string(v));
+		const char *raw = h_strdup(json_object_get_string(v));
 		char *enc = curl_easy_escape(curl, raw, 0);
 
 		json_object_put(v);
-		r = GET(kprintf("/api/organizations/check-subdomain/%s", enc), NULL);
+		r = GET(h_printf("/api/organizations/check-subdomain/%s", enc), NULL);
 		curl_free(enc);
 		if (expect_ok(c, r, 200, NULL, "check-subdomain")) {
 			if (strcmp(s->check, "available") == 0)
@@ -1457,31 +1387,31 @@ static void t_subdomain(struct h_case *c, const void *arg)
 	}
 	r = SEND("POST", "/api/organizations", U[U_SEARCH].token, body);
 	if (s->stored == NULL) {
-		expect_invalid(c, r, kprintf("create with subdomain %s", value), "subdomain", s->msg,
+		expect_invalid(c, r, h_printf("create with subdomain %s", value), "subdomain", s->msg,
 		    NULL);
 		return;
 	}
 	const char *stored = subst(s->stored, "tag", tag, NULL);
 	CHECK(c, expect_ok(c, r, 201, "Organization created successfully", "create"), "create");
-	const char *id = kstrdup(h_jstr(r->json, "data._id"));
+	const char *id = h_strdup(h_jstr(r->json, "data._id"));
 	EXPECT(c, str_is(h_jstr(r->json, "data.subdomain"), stored), "answered subdomain %s, "
 	    "expected %s", h_jstr(r->json, "data.subdomain"), stored);
 	EXPECT(c, str_is(db_one(c, "SELECT subdomain FROM organizations WHERE id = $1::uuid", 1,
 	    P(id)), stored), "the stored subdomain is not %s", stored);
 	/* taken now, in any case */
-	char *upper = kstrdup(stored);
+	char *upper = h_strdup(stored);
 	for (char *p = upper; *p; p++)
 		*p = (char)toupper((unsigned char)*p);
 	r = SEND("POST", "/api/organizations", U[U_SEARCH].token,
 	    jbody("name", "Same subdomain", "subdomain", upper, NULL));
 	expect_err(c, r, 409, "conflict", "Subdomain already exists", "the same subdomain in "
 	    "upper case");
-	r = GET(kprintf("/api/organizations/check-subdomain/%s", upper), NULL);
+	r = GET(h_printf("/api/organizations/check-subdomain/%s", upper), NULL);
 	EXPECT(c, r->status == 200 && h_jfalse(r->json, "data.available") &&
 	    str_is(h_jstr(r->json, "data.reason"), "taken"), "check-subdomain of a taken one in "
 	    "upper case: %s", h_brief(r));
 	/* leave nothing behind that would collide in another run */
-	expect_ok(c, SEND("DELETE", kprintf("/api/organizations/%s", id), U[U_SEARCH].token, NULL),
+	expect_ok(c, SEND("DELETE", h_printf("/api/organizations/%s", id), U[U_SEARCH].token, NULL),
 	    200, "Organization deleted successfully", "delete");
 }
 
@@ -1529,7 +1459,7 @@ static void t_create_race(struct h_case *c)
 
 		pthread_barrier_init(&go, NULL, N);
 		for (int i = 0; i < N; i++) {
-			char *s = kstrdup(sub);
+			char *s = h_strdup(sub);
 
 			for (char *p = s; *p; p++)   /* every racer spells it differently */
 				if ((i >> ((p - s) % 3)) & 1)
@@ -1570,9 +1500,9 @@ static void t_create_limit(struct h_case *c)
 	}
 	struct h_resp *r = SEND("POST", "/api/organizations", U[U_LIMIT].token, jbody("name",
 	    "One too many", "subdomain", fresh_sub("limit"), NULL));
-	expect_err(c, r, 409, "conflict", kprintf("You have reached the limit of %ld organizations",
+	expect_err(c, r, 409, "conflict", h_printf("You have reached the limit of %ld organizations",
 	    org_limit), "one more than the limit");
-	CHECK(c, expect_ok(c, SEND("DELETE", kprintf("/api/organizations/%s", first.id),
+	CHECK(c, expect_ok(c, SEND("DELETE", h_printf("/api/organizations/%s", first.id),
 	    U[U_LIMIT].token, NULL), 200, "Organization deleted successfully", "delete one"), "delete");
 	CHECK(c, create_org(c, &U[U_LIMIT], "Limit again", fresh_sub("limit"), &o),
 	    "a deleted organization frees its place");
@@ -1604,7 +1534,7 @@ static void t_settings_merge(struct h_case *c)
 	const char *sub = fresh_sub("settings"), *path;
 
 	CHECK(c, people_ready, "no people (setup failed)");
-	r = SEND("POST", "/api/organizations", U[U_ADMIN].token, kprintf("{\"name\":\"Settings\","
+	r = SEND("POST", "/api/organizations", U[U_ADMIN].token, h_printf("{\"name\":\"Settings\","
 	    "\"subdomain\":\"%s\"}", sub));
 	CHECK(c, expect_ok(c, r, 201, "Organization created successfully", "create"), "create");
 	expect_settings(c, r, DEFAULT_SETTINGS("light", "mn", "Asia/Ulaanbaatar", "true", "true",
@@ -1612,12 +1542,12 @@ static void t_settings_merge(struct h_case *c)
 	EXPECT(c, str_is(h_jstr(r->json, "data.status"), "pending") &&
 	    str_is(h_jstr(r->json, "data.subscription.plan"), "free") &&
 	    h_jtrue(r->json, "data.subscription.isActive"), "a new organization: %s", h_brief(r));
-	path = kprintf("/api/organizations/%s", h_jstr(r->json, "data._id"));
+	path = h_printf("/api/organizations/%s", h_jstr(r->json, "data._id"));
 	expect_ok(c, SEND("DELETE", path, U[U_ADMIN].token, NULL), 200,
 	    "Organization deleted successfully", "delete");
 
 	/* given settings are merged over the defaults */
-	r = SEND("POST", "/api/organizations", U[U_ADMIN].token, kprintf("{\"name\":\"Settings\","
+	r = SEND("POST", "/api/organizations", U[U_ADMIN].token, h_printf("{\"name\":\"Settings\","
 	    "\"subdomain\":\"%s\",\"domain\":\"Comics.Example.COM\",\"settings\":{\"theme\":"
 	    "\"dark\",\"features\":{\"payments\":false}}}", fresh_sub("settings")));
 	CHECK(c, expect_ok(c, r, 201, "Organization created successfully", "create"), "create");
@@ -1625,9 +1555,9 @@ static void t_settings_merge(struct h_case *c)
 	    "false", "true"), "created with theme and one feature");
 	EXPECT(c, str_is(h_jstr(r->json, "data.domain"), "comics.example.com"),
 	    "domain not stored lower-case: %s", h_brief(r));
-	const char *id = kstrdup(h_jstr(r->json, "data._id")), *name = "Settings";
-	const char *subd = kstrdup(h_jstr(r->json, "data.subdomain"));
-	path = kprintf("/api/organizations/%s", id);
+	const char *id = h_strdup(h_jstr(r->json, "data._id")), *name = "Settings";
+	const char *subd = h_strdup(h_jstr(r->json, "data.subdomain"));
+	path = h_printf("/api/organizations/%s", id);
 
 	/* one feature: the others and the other settings stay (D37) */
 	r = SEND("PUT", path, U[U_ADMIN].token, "{\"settings\":{\"features\":{\"analytics\":false}}}");
@@ -1675,7 +1605,7 @@ static void t_settings_merge(struct h_case *c)
 	r = SEND("PUT", path, U[U_ADMIN].token, jbody("subdomain", nsub, NULL));
 	if (expect_ok(c, r, 200, "Organization updated successfully", "new subdomain"))
 		EXPECT(c, str_is(h_jstr(r->json, "data.subdomain"), nsub), "%s", h_brief(r));
-	r = GET(kprintf("/api/organizations/check-subdomain/%s", subd), NULL);
+	r = GET(h_printf("/api/organizations/check-subdomain/%s", subd), NULL);
 	EXPECT(c, r->status == 200 && h_jtrue(r->json, "data.available"), "the old subdomain is "
 	    "not free: %s", h_brief(r));
 	r = SEND("PUT", path, U[U_ADMIN].token, jbody("subdomain", A.sub ? A.sub : "x", NULL));
@@ -1684,7 +1614,7 @@ static void t_settings_merge(struct h_case *c)
 	expect_invalid(c, r, "a reserved subdomain", "subdomain", SUB_RESERVED, NULL);
 	EXPECT(c, str_is(db_one(c, "SELECT subdomain FROM organizations WHERE id = $1::uuid", 1,
 	    P(id)), nsub), "a refused update changed the subdomain");
-	r = SEND("PUT", path, U[U_ADMIN].token, jbody("subdomain", kprintf("X%s", nsub + 1), NULL));
+	r = SEND("PUT", path, U[U_ADMIN].token, jbody("subdomain", h_printf("X%s", nsub + 1), NULL));
 	expect_ok(c, r, 200, "Organization updated successfully", "its own subdomain, in another case");
 }
 
@@ -1806,7 +1736,7 @@ static void t_validation(struct h_case *c, const void *arg)
 	CHECK(c, A.id != NULL, "no organization A (setup failed)");
 	path = subst(v->path, "a", A.id, "viewer", U[U_VIEWER].id, NULL);
 	body = v->body ? subst(v->body, "tag", tag, "newbie", U[U_NEWBIE].email, "n101",
-	    krepeat('n', 101), NULL) : NULL;
+	    h_repeat("n", 101), NULL) : NULL;
 	before = fingerprint(c, A.id);
 	r = req(&(struct rq){ .method = v->method, .path = path, .token = token, .body = body,
 	    .ctype = v->ctype });
@@ -1837,8 +1767,8 @@ static void t_status(struct h_case *c)
 	CHECK(c, add_member(c, &U[U_STATUS], &o, &U[U_MOD], "moderator") &&
 	    add_member(c, &U[U_STATUS], &o, &U[U_VIEWER], "viewer") &&
 	    add_member(c, &U[U_STATUS], &o, &U[U_USER], "user"), "members");
-	path = kprintf("/api/organizations/%s", o.id);
-	spath = kprintf("/api/organizations/%s/status", o.id);
+	path = h_printf("/api/organizations/%s", o.id);
+	spath = h_printf("/api/organizations/%s/status", o.id);
 	before = fingerprint(c, o.id);
 	/* only a super admin: not the organization's own admin, by either route */
 	expect_err(c, SEND("PUT", spath, U[U_STATUS].token, "{\"status\":\"active\"}"), 403,
@@ -1851,7 +1781,7 @@ static void t_status(struct h_case *c)
 	    "forbidden", ONLY_SUPER, "the moderator's PUT .../status");
 	EXPECT(c, str_is(fingerprint(c, o.id), before), "a refused status change changed something");
 	/* a pending organization is not found by subdomain */
-	expect_err(c, GET(kprintf("/api/organizations/subdomain/%s", o.sub), NULL), 404,
+	expect_err(c, GET(h_printf("/api/organizations/subdomain/%s", o.sub), NULL), 404,
 	    "not_found", "Organization not found", "a pending organization by subdomain");
 
 	/* pending → active → suspended → active → inactive; never back to pending */
@@ -1860,10 +1790,10 @@ static void t_status(struct h_case *c)
 		EXPECT(c, str_is(h_jstr(r->json, "data.status"), "active"), "%s", h_brief(r));
 	expect_audit(c, o.id, U[U_SA].id, "organization_status_changed", o.id,
 	    "metadata->>'status' = 'active'");
-	r = GET(kprintf("/api/organizations/subdomain/%s", o.sub), NULL);
+	r = GET(h_printf("/api/organizations/subdomain/%s", o.sub), NULL);
 	if (expect_ok(c, r, 200, NULL, "an active organization by subdomain"))
 		EXPECT(c, str_is(h_jstr(r->json, "data._id"), o.id), "%s", h_brief(r));
-	r = GET(kprintf("/api/organizations/subdomain/%s", kprintf("%c%s", toupper(o.sub[0]),
+	r = GET(h_printf("/api/organizations/subdomain/%s", h_printf("%c%s", toupper(o.sub[0]),
 	    o.sub + 1)), NULL);
 	expect_ok(c, r, 200, NULL, "by subdomain in another case");
 	r = SEND("PUT", path, U[U_SA].token, "{\"status\":\"suspended\"}");
@@ -1887,21 +1817,21 @@ static void t_status(struct h_case *c)
 		expect_err(c, SEND(data[i].method, subst(data[i].path, "o", o.id, "v", U[U_VIEWER].id,
 		    NULL), U[data[i].who].token, data[i].body ? subst(data[i].body, "e",
 		    U[U_NEWBIE].email, NULL) : NULL), 403, "forbidden", "Organization is suspended",
-		    kprintf("%s %s in a suspended organization", data[i].method, data[i].path));
+		    h_printf("%s %s in a suspended organization", data[i].method, data[i].path));
 	EXPECT(c, str_is(fingerprint(c, o.id), before), "a refused request changed something");
 	r = GET(path, U[U_VIEWER].token);
 	if (expect_ok(c, r, 200, NULL, "GET a suspended organization"))
 		EXPECT(c, str_is(h_jstr(r->json, "data.status"), "suspended"), "%s", h_brief(r));
 	expect_ok(c, SEND("PUT", path, U[U_STATUS].token, "{\"name\":\"Still mine\"}"), 200,
 	    "Organization updated successfully", "PUT a suspended organization");
-	expect_ok(c, SEND("POST", kprintf("%s/leave", path), U[U_USER].token, NULL), 200,
+	expect_ok(c, SEND("POST", h_printf("%s/leave", path), U[U_USER].token, NULL), 200,
 	    "You left the organization", "leave a suspended organization");
-	expect_ok(c, SEND("DELETE", kprintf("%s/users/%s", path, U[U_VIEWER].id), U[U_STATUS].token,
+	expect_ok(c, SEND("DELETE", h_printf("%s/users/%s", path, U[U_VIEWER].id), U[U_STATUS].token,
 	    NULL), 200, "User removed from organization successfully", "remove a member of a "
 	    "suspended organization");
-	expect_ok(c, GET(kprintf("%s/users", path), U[U_SA].token), 200, NULL,
+	expect_ok(c, GET(h_printf("%s/users", path), U[U_SA].token), 200, NULL,
 	    "a super admin reads a suspended organization's members");
-	expect_err(c, GET(kprintf("/api/organizations/subdomain/%s", o.sub), NULL), 404,
+	expect_err(c, GET(h_printf("/api/organizations/subdomain/%s", o.sub), NULL), 404,
 	    "not_found", "Organization not found", "a suspended organization by subdomain");
 	r = GET("/api/organizations?limit=100", U[U_STATUS].token);
 	EXPECT(c, r->status == 200 && list_has(h_jget(r->json, "data.data"), "_id", o.id),
@@ -1911,18 +1841,18 @@ static void t_status(struct h_case *c)
 	    "conflict", "An organization cannot return to pending (it is suspended)",
 	    "back to pending");
 	CHECK(c, set_status(c, &o, "active"), "reactivate");
-	expect_ok(c, GET(kprintf("%s/users", path), U[U_STATUS].token), 200, NULL,
+	expect_ok(c, GET(h_printf("%s/users", path), U[U_STATUS].token), 200, NULL,
 	    "members after reactivation");
 	CHECK(c, set_status(c, &o, "inactive"), "inactive");
-	expect_err(c, GET(kprintf("%s/users", path), U[U_STATUS].token), 403, "forbidden",
+	expect_err(c, GET(h_printf("%s/users", path), U[U_STATUS].token), 403, "forbidden",
 	    "Organization is inactive", "members of an inactive organization");
 	expect_err(c, SEND("PUT", spath, U[U_SA].token, "{\"status\":\"pending\"}"), 409,
 	    "conflict", "An organization cannot return to pending (it is inactive)",
 	    "inactive back to pending");
-	r = GET(kprintf("/api/organizations?status=inactive&limit=100"), U[U_SA].token);
+	r = GET(h_printf("/api/organizations?status=inactive&limit=100"), U[U_SA].token);
 	EXPECT(c, r->status == 200 && list_has(h_jget(r->json, "data.data"), "_id", o.id),
 	    "?status=inactive of the super admin: %s", h_brief(r));
-	r = GET(kprintf("/api/organizations?status=active&limit=100"), U[U_STATUS].token);
+	r = GET(h_printf("/api/organizations?status=active&limit=100"), U[U_STATUS].token);
 	EXPECT(c, r->status == 200 && !list_has(h_jget(r->json, "data.data"), "_id", o.id),
 	    "?status=active shows an inactive organization: %s", h_brief(r));
 	expect_invalid(c, GET("/api/organizations?status=closed", U[U_STATUS].token), "?status=closed",
@@ -1946,8 +1876,8 @@ static void t_soft_delete_and_purge(struct h_case *c)
 	CHECK(c, set_status(c, &o, "active"), "activate");
 	CHECK(c, content(c, &U[U_ADMIN], &o, &(const char *){ NULL }, &(const char *){ NULL }),
 	    "content");
-	path = kprintf("/api/organizations/%s", o.id);
-	expect_ok(c, GET(kprintf("/api/organizations/subdomain/%s", o.sub), NULL), 200, NULL,
+	path = h_printf("/api/organizations/%s", o.id);
+	expect_ok(c, GET(h_printf("/api/organizations/subdomain/%s", o.sub), NULL), 200, NULL,
 	    "by subdomain before");
 	expect_ok(c, req(&(struct rq){ .host = tenant_host(o.sub), .path = "/api/public/webtoons" }),
 	    200, NULL, "public reading on its host before");
@@ -1965,15 +1895,15 @@ static void t_soft_delete_and_purge(struct h_case *c)
 		const struct user *u = &U[i == 0 ? U_ADMIN : i == 1 ? U_VIEWER : U_SA];
 
 		expect_err(c, GET(path, u->token), 404, "not_found", "Organization not found",
-		    kprintf("GET as %s", u->label));
-		expect_err(c, GET(kprintf("%s/users", path), u->token), 404, "not_found",
-		    "Organization not found", kprintf("members as %s", u->label));
-		expect_err(c, GET(kprintf("/api/webtoons/%s", o.id), u->token), 404, "not_found",
-		    "Organization not found", kprintf("webtoons as %s", u->label));
+		    h_printf("GET as %s", u->label));
+		expect_err(c, GET(h_printf("%s/users", path), u->token), 404, "not_found",
+		    "Organization not found", h_printf("members as %s", u->label));
+		expect_err(c, GET(h_printf("/api/webtoons/%s", o.id), u->token), 404, "not_found",
+		    "Organization not found", h_printf("webtoons as %s", u->label));
 		r = GET("/api/organizations?limit=100", u->token);
 		EXPECT(c, r->status == 200 && !list_has(h_jget(r->json, "data.data"), "_id", o.id),
 		    "still in the list of %s: %s", u->label, h_brief(r));
-		r = GET(kprintf("/api/organizations?limit=100&search=%s", o.sub), u->token);
+		r = GET(h_printf("/api/organizations?limit=100&search=%s", o.sub), u->token);
 		EXPECT(c, r->status == 200 && !list_has(h_jget(r->json, "data.data"), "_id", o.id),
 		    "still found by search for %s: %s", u->label, h_brief(r));
 	}
@@ -1987,14 +1917,14 @@ static void t_soft_delete_and_purge(struct h_case *c)
 	    "still in the viewer's profile: %s", h_brief(r));
 	expect_err(c, SEND("DELETE", path, U[U_ADMIN].token, NULL), 404, "not_found",
 	    "Organization not found", "DELETE twice");
-	expect_err(c, SEND("POST", kprintf("%s/users", path), U[U_ADMIN].token, jbody("userEmail",
+	expect_err(c, SEND("POST", h_printf("%s/users", path), U[U_ADMIN].token, jbody("userEmail",
 	    U[U_NEWBIE].email, "role", "viewer", NULL)), 404, "not_found", "Organization not found",
 	    "add a member after delete");
-	expect_err(c, SEND("PUT", kprintf("%s/status", path), U[U_SA].token, "{\"status\":"
+	expect_err(c, SEND("PUT", h_printf("%s/status", path), U[U_SA].token, "{\"status\":"
 	    "\"active\"}"), 404, "not_found", "Organization not found", "status after delete");
-	expect_err(c, GET(kprintf("/api/organizations/subdomain/%s", o.sub), NULL), 404, "not_found",
+	expect_err(c, GET(h_printf("/api/organizations/subdomain/%s", o.sub), NULL), 404, "not_found",
 	    "Organization not found", "by subdomain after delete");
-	r = GET(kprintf("/api/organizations/check-subdomain/%s", o.sub), NULL);
+	r = GET(h_printf("/api/organizations/check-subdomain/%s", o.sub), NULL);
 	EXPECT(c, r->status == 200 && h_jtrue(r->json, "data.available"), "the subdomain of a "
 	    "deleted organization is not free: %s", h_brief(r));
 	/* soft: the rows are still there until the purge */
@@ -2030,7 +1960,7 @@ static void t_soft_delete_and_purge(struct h_case *c)
 	    "the audit trail of the purged organization is gone (it is kept, org_id NULL)");
 	EXPECT(c, db_count(c, "SELECT count(*) FROM organizations WHERE id = $1::uuid AND "
 	    "deleted_at IS NULL", 1, P(again.id)) == 1, "the live organization was purged");
-	expect_ok(c, GET(kprintf("/api/organizations/%s", again.id), U[U_MOD].token), 200, NULL,
+	expect_ok(c, GET(h_printf("/api/organizations/%s", again.id), U[U_MOD].token), 200, NULL,
 	    "the live organization after the purge");
 	/* usage errors */
 	st = webixctl(c, "org purge --older-than abc", NULL, out, sizeof(out));
@@ -2051,15 +1981,15 @@ static void t_last_admin_and_moderators(struct h_case *c)
 
 	CHECK(c, people_ready, "no people (setup failed)");
 	CHECK(c, create_org(c, &U[U_LA1], "Admins", fresh_sub("admins"), &o), "create");
-	base = kprintf("/api/organizations/%s", o.id);
-#define MEMBER(u) kprintf("%s/users/%s", base, U[u].id)
-#define ROLE(u) kprintf("%s/users/%s/role", base, U[u].id)
+	base = h_printf("/api/organizations/%s", o.id);
+#define MEMBER(u) h_printf("%s/users/%s", base, U[u].id)
+#define ROLE(u) h_printf("%s/users/%s/role", base, U[u].id)
 	EXPECT(c, str_is(member_role(c, o.id, U[U_LA1].id), "admin"), "the creator is not admin");
 	expect_audit(c, o.id, U[U_LA1].id, "organization_created", o.id, NULL);
 
 	/* the only admin can neither leave, nor be removed, nor be demoted — by anyone */
 	before = fingerprint(c, o.id);
-	expect_err(c, SEND("POST", kprintf("%s/leave", base), U[U_LA1].token, NULL), 409,
+	expect_err(c, SEND("POST", h_printf("%s/leave", base), U[U_LA1].token, NULL), 409,
 	    "conflict", "The last admin of an organization cannot be removed", "the last admin leaves");
 	expect_err(c, SEND("DELETE", MEMBER(U_LA1), U[U_LA1].token, NULL), 409, "conflict",
 	    "The last admin of an organization cannot be removed", "the last admin removes itself");
@@ -2076,7 +2006,7 @@ static void t_last_admin_and_moderators(struct h_case *c)
 	expect_ok(c, r, 200, "User role updated successfully", "admin to admin (no change)");
 
 	/* members by email; the role decides the permissions, `permissions` is ignored */
-	r = SEND("POST", kprintf("%s/users", base), U[U_LA1].token, kprintf("{\"userEmail\":"
+	r = SEND("POST", h_printf("%s/users", base), U[U_LA1].token, h_printf("{\"userEmail\":"
 	    "\"%s\",\"role\":\"user\",\"permissions\":[\"org:delete\",\"user:delete\"]}",
 	    U[U_LA2].email));
 	if (expect_ok(c, r, 201, "User added to organization successfully", "add la2")) {
@@ -2088,17 +2018,17 @@ static void t_last_admin_and_moderators(struct h_case *c)
 		EXPECT(c, str_is(h_jstr(r->json, "data.organizationId"), o.id) &&
 		    str_is(h_jstr(r->json, "data.userId"), U[U_LA2].id), "%s", h_brief(r));
 	}
-	expect_audit(c, o.id, U[U_LA1].id, "user_added_to_organization", U[U_LA2].id, kprintf(
+	expect_audit(c, o.id, U[U_LA1].id, "user_added_to_organization", U[U_LA2].id, h_printf(
 	    "metadata = '{\"role\":\"user\",\"userEmail\":\"%s\"}'::jsonb", U[U_LA2].email));
-	r = SEND("POST", kprintf("%s/users", base), U[U_LA1].token, jbody("userEmail",
-	    kprintf("  %s  ", U[U_LA3].email), "role", "moderator", NULL));
+	r = SEND("POST", h_printf("%s/users", base), U[U_LA1].token, jbody("userEmail",
+	    h_printf("  %s  ", U[U_LA3].email), "role", "moderator", NULL));
 	expect_ok(c, r, 201, "User added to organization successfully", "add la3 (email trimmed)");
-	r = SEND("POST", kprintf("%s/users", base), U[U_LA1].token, jbody("userEmail",
-	    kprintf("E2E-ORG-LA2-%s@EXAMPLE.COM", tag), "role", "viewer", NULL));
+	r = SEND("POST", h_printf("%s/users", base), U[U_LA1].token, jbody("userEmail",
+	    h_printf("E2E-ORG-LA2-%s@EXAMPLE.COM", tag), "role", "viewer", NULL));
 	expect_err(c, r, 409, "conflict", "User is already in this organization",
 	    "add la2 again (email in upper case)");
-	expect_err(c, SEND("POST", kprintf("%s/users", base), U[U_LA1].token, jbody("userEmail",
-	    kprintf("nobody-%s@example.com", tag), "role", "viewer", NULL)), 404, "not_found",
+	expect_err(c, SEND("POST", h_printf("%s/users", base), U[U_LA1].token, jbody("userEmail",
+	    h_printf("nobody-%s@example.com", tag), "role", "viewer", NULL)), 404, "not_found",
 	    "User not found", "add an unknown email");
 	expect_err(c, SEND("DELETE", MEMBER(U_NEWBIE), U[U_LA1].token, NULL), 404, "not_found",
 	    "User is not in this organization", "remove a non-member");
@@ -2107,7 +2037,7 @@ static void t_last_admin_and_moderators(struct h_case *c)
 
 	/* a moderator cannot grant or touch admin */
 	before = fingerprint(c, o.id);
-	expect_err(c, SEND("POST", kprintf("%s/users", base), U[U_LA3].token, jbody("userEmail",
+	expect_err(c, SEND("POST", h_printf("%s/users", base), U[U_LA3].token, jbody("userEmail",
 	    U[U_NEWBIE].email, "role", "admin", NULL)), 403, "forbidden",
 	    "Only an admin can grant the admin role", "a moderator adds an admin");
 	expect_err(c, SEND("PUT", ROLE(U_LA2), U[U_LA3].token, "{\"role\":\"admin\"}"), 403,
@@ -2132,13 +2062,13 @@ static void t_last_admin_and_moderators(struct h_case *c)
 		    "%s", h_brief(r));
 	expect_audit(c, o.id, U[U_LA3].id, "user_role_updated", U[U_LA2].id,
 	    "metadata = '{\"newRole\":\"viewer\"}'::jsonb");
-	expect_ok(c, SEND("POST", kprintf("%s/users", base), U[U_LA3].token, jbody("userEmail",
+	expect_ok(c, SEND("POST", h_printf("%s/users", base), U[U_LA3].token, jbody("userEmail",
 	    U[U_NEWBIE].email, "role", "moderator", NULL)), 201,
 	    "User added to organization successfully", "a moderator adds a moderator");
-	expect_ok(c, SEND("POST", kprintf("%s/leave", base), U[U_NEWBIE].token, NULL), 200,
+	expect_ok(c, SEND("POST", h_printf("%s/leave", base), U[U_NEWBIE].token, NULL), 200,
 	    "You left the organization", "a moderator leaves");
 	expect_audit(c, o.id, U[U_NEWBIE].id, "user_left_organization", U[U_NEWBIE].id, NULL);
-	expect_err(c, SEND("POST", kprintf("%s/leave", base), U[U_NEWBIE].token, NULL), 404,
+	expect_err(c, SEND("POST", h_printf("%s/leave", base), U[U_NEWBIE].token, NULL), 404,
 	    "not_found", "Organization not found", "leave twice");
 
 	/* with a second admin the first may go; then the second is the last */
@@ -2148,7 +2078,7 @@ static void t_last_admin_and_moderators(struct h_case *c)
 	    "User role updated successfully", "demote la1 (another admin remains)");
 	expect_ok(c, SEND("PUT", ROLE(U_LA1), U[U_LA2].token, "{\"role\":\"admin\"}"), 200,
 	    "User role updated successfully", "promote la1 again");
-	expect_ok(c, SEND("POST", kprintf("%s/leave", base), U[U_LA1].token, NULL), 200,
+	expect_ok(c, SEND("POST", h_printf("%s/leave", base), U[U_LA1].token, NULL), 200,
 	    "You left the organization", "la1 leaves");
 	expect_audit(c, o.id, U[U_LA1].id, "user_left_organization", U[U_LA1].id, NULL);
 	expect_err(c, SEND("PUT", ROLE(U_LA2), U[U_LA2].token, "{\"role\":\"user\"}"), 409,
@@ -2162,7 +2092,7 @@ static void t_last_admin_and_moderators(struct h_case *c)
 	expect_err(c, GET(base, U[U_LA1].token), 404, "not_found", "Organization not found",
 	    "a member who left");
 	/* an inactive membership is no membership */
-	expect_ok(c, SEND("POST", kprintf("%s/users", base), U[U_LA2].token, jbody("userEmail",
+	expect_ok(c, SEND("POST", h_printf("%s/users", base), U[U_LA2].token, jbody("userEmail",
 	    U[U_LA3].email, "role", "viewer", NULL)), 201, "User added to organization successfully",
 	    "add la3 again");
 	PQclear(dbx(c, "UPDATE memberships SET is_active = false WHERE org_id = $1::uuid AND "
@@ -2235,7 +2165,7 @@ static void t_concurrent_admin_changes(struct h_case *c)
 		for (int i = 0; i < 2; i++)
 			t[i] = (struct together){ .q = {
 			    .method = demote ? "PUT" : "DELETE",
-			    .path = kprintf(demote ? "/api/organizations/%s/users/%s/role" :
+			    .path = h_printf(demote ? "/api/organizations/%s/users/%s/role" :
 			    "/api/organizations/%s/users/%s", o.id, i ? x : y),
 			    .token = U[i ? U_LA1 : U_STATUS].token,
 			    .body = demote ? "{\"role\":\"viewer\"}" : NULL } };
@@ -2253,8 +2183,8 @@ static void t_concurrent_admin_changes(struct h_case *c)
 		const struct user *w = &U[winner == x ? U_STATUS : U_LA1], *l = &U[winner == x ?
 		    U_LA1 : U_STATUS];
 		struct h_resp *r = member_role(c, o.id, l->id) ?
-		    SEND("PUT", kprintf("/api/organizations/%s/users/%s/role", o.id, l->id), w->token,
-		    "{\"role\":\"admin\"}") : SEND("POST", kprintf("/api/organizations/%s/users", o.id),
+		    SEND("PUT", h_printf("/api/organizations/%s/users/%s/role", o.id, l->id), w->token,
+		    "{\"role\":\"admin\"}") : SEND("POST", h_printf("/api/organizations/%s/users", o.id),
 		    w->token, jbody("userEmail", l->email, "role", "admin", NULL));
 		CHECK(c, r->status == 200 || r->status == 201, "restore the second admin: %s",
 		    h_brief(r));
@@ -2286,7 +2216,7 @@ static void t_removed_while_waiting(struct h_case *c)
 	pthread_barrier_t go;
 	pthread_barrier_init(&go, NULL, 1);
 	t[0] = (struct together){ .go = &go, .q = { .method = "POST",
-	    .path = kprintf("/api/organizations/%s/users", o.id), .token = U[U_LA3].token,
+	    .path = h_printf("/api/organizations/%s/users", o.id), .token = U[U_LA3].token,
 	    .body = jbody("userEmail", U[U_LIMIT].email, "role", "admin", NULL) } };
 	if (pthread_create(&th, NULL, together_run, &t[0]) != 0) {
 		PQclear(PQexec(db, "ROLLBACK"));
@@ -2315,12 +2245,12 @@ static void t_audit_rows(struct h_case *c)
 {
 	CHECK(c, A.id && B.id, "no organizations (setup failed)");
 	expect_audit(c, A.id, U[U_ADMIN].id, "organization_created", A.id, NULL);
-	expect_audit(c, A.id, U[U_ADMIN].id, "user_added_to_organization", U[U_BOTH].id, kprintf(
+	expect_audit(c, A.id, U[U_ADMIN].id, "user_added_to_organization", U[U_BOTH].id, h_printf(
 	    "metadata = '{\"role\":\"admin\",\"userEmail\":\"%s\"}'::jsonb", U[U_BOTH].email));
 	expect_audit(c, B.id, U[U_SA].id, "organization_status_changed", B.id,
 	    "metadata->>'status' = 'active'");
 	expect_audit(c, B.id, U[U_SA].id, "super_admin_access", B.id,
-	    kprintf("metadata->>'request' = 'PUT /api/organizations/%s/status'", B.id));
+	    h_printf("metadata->>'request' = 'PUT /api/organizations/%s/status'", B.id));
 	/* a super admin who is a member is audited as a member, not as an intruder */
 	EXPECT(c, audit_rows(c, shared_fixture.id ? shared_fixture.id : A.id, U[U_SAFIX].id,
 	    "super_admin_access", NULL, NULL) == 0, "safix (a member) was audited as an intruder");
@@ -2352,12 +2282,12 @@ static void t_pagination_bounds(struct h_case *c)
 {
 	CHECK(c, A.id != NULL, "no organization A (setup failed)");
 	for (size_t i = 0; i < NPROWS; i++) {
-		const char *lists[2] = { "/api/organizations", kprintf("/api/organizations/%s/users",
+		const char *lists[2] = { "/api/organizations", h_printf("/api/organizations/%s/users",
 		    A.id) };
 
 		for (int k = 0; k < 2; k++)
-			expect_invalid(c, GET(kprintf("%s?%s", lists[k], prows[i].query),
-			    U[U_ADMIN].token), kprintf("%s?%s", lists[k], prows[i].query),
+			expect_invalid(c, GET(h_printf("%s?%s", lists[k], prows[i].query),
+			    U[U_ADMIN].token), h_printf("%s?%s", lists[k], prows[i].query),
 			    prows[i].errs[0], prows[i].errs[1], prows[i].errs[2], prows[i].errs[3], NULL);
 	}
 }
@@ -2395,28 +2325,28 @@ static void t_search_literal(struct h_case *c)
 		CHECK(c, create_org(c, &U[U_SEARCH], names[i], fresh_sub("search"), &searched[i]),
 		    "create %s", names[i]);
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		r = GET(kprintf("/api/organizations?search=%s&limit=100", rows[i].q), U[U_SEARCH].token);
-		if (!expect_ok(c, r, 200, NULL, kprintf("search=%s", rows[i].q)))
+		r = GET(h_printf("/api/organizations?search=%s&limit=100", rows[i].q), U[U_SEARCH].token);
+		if (!expect_ok(c, r, 200, NULL, h_printf("search=%s", rows[i].q)))
 			continue;
 		struct json_object *l = h_jget(r->json, "data.data");
 
 		EXPECT(c, json_object_array_length(l) == 1 && list_has(l, "_id",
 		    searched[rows[i].match].id), "search=%s found %zu, expected only '%s': %s",
 		    rows[i].q, json_object_array_length(l), names[rows[i].match], h_brief(r));
-		pagination_is(c, r, 1, 100, 1, kprintf("search=%s", rows[i].q));
+		pagination_is(c, r, 1, 100, 1, h_printf("search=%s", rows[i].q));
 	}
 	/* the subdomain is searched too; a super admin searches everyone's */
-	r = GET(kprintf("/api/organizations?search=%s", searched[4].sub), U[U_SA].token);
+	r = GET(h_printf("/api/organizations?search=%s", searched[4].sub), U[U_SA].token);
 	EXPECT(c, r->status == 200 && json_object_array_length(h_jget(r->json, "data.data")) == 1 &&
 	    list_has(h_jget(r->json, "data.data"), "_id", searched[4].id), "search by subdomain as "
 	    "super admin: %s", h_brief(r));
-	r = GET(kprintf("/api/organizations?search=%s", searched[4].sub), U[U_ADMIN].token);
+	r = GET(h_printf("/api/organizations?search=%s", searched[4].sub), U[U_ADMIN].token);
 	EXPECT(c, r->status == 200 && json_object_array_length(h_jget(r->json, "data.data")) == 0,
 	    "another user finds the organization by search: %s", h_brief(r));
-	expect_invalid(c, GET(kprintf("/api/organizations?search=%s", krepeat('z', 101)),
+	expect_invalid(c, GET(h_printf("/api/organizations?search=%s", h_repeat("z", 101)),
 	    U[U_SEARCH].token), "a search of 101 characters", "search",
 	    "\"search\" length must be less than or equal to 100 characters long", NULL);
-	r = GET(kprintf("/api/organizations?search=%s", krepeat('z', 100)), U[U_SEARCH].token);
+	r = GET(h_printf("/api/organizations?search=%s", h_repeat("z", 100)), U[U_SEARCH].token);
 	EXPECT(c, r->status == 200 && json_object_array_length(h_jget(r->json, "data.data")) == 0,
 	    "a search of 100 characters: %s", h_brief(r));
 	expect_invalid(c, GET("/api/organizations?search=%FF%FE", U[U_SEARCH].token),
@@ -2428,7 +2358,7 @@ static void t_search_literal(struct h_case *c)
 	long_mn[0] = '\0';
 	for (int i = 0; i < 40; i++)
 		strcat(long_mn, mn);
-	r = GET(kprintf("/api/organizations?search=%s", keep(long_mn)), U[U_SEARCH].token);
+	r = GET(h_printf("/api/organizations?search=%s", h_keep(long_mn)), U[U_SEARCH].token);
 	EXPECT(c, r->status == 200 && json_object_array_length(h_jget(r->json, "data.data")) == 0,
 	    "a long search of three-byte characters: %s", h_brief(r));
 }
@@ -2454,7 +2384,7 @@ static void t_pagination_pages(struct h_case *c)
 		    searched[4].id), "page 2 of size 1: %s", h_brief(r));
 		pagination_is(c, r, 2, 1, total, "page 2 of size 1");
 	}
-	r = GET(kprintf("/api/organizations?limit=4&page=%ld", total / 4 + 2), U[U_SEARCH].token);
+	r = GET(h_printf("/api/organizations?limit=4&page=%ld", total / 4 + 2), U[U_SEARCH].token);
 	if (expect_ok(c, r, 200, NULL, "past the end"))
 		EXPECT(c, json_object_array_length(h_jget(r->json, "data.data")) == 0 &&
 		    pagination_is(c, r, total / 4 + 2, 4, total, "past the end"), "%s", h_brief(r));
@@ -2462,10 +2392,10 @@ static void t_pagination_pages(struct h_case *c)
 	expect_ok(c, r, 200, NULL, "the last page allowed");
 	/* members: defaults, pages, newest first, a role filter */
 	CHECK(c, A.id != NULL, "no organization A");
-	r = GET(kprintf("/api/organizations/%s/users", A.id), U[U_ADMIN].token);
+	r = GET(h_printf("/api/organizations/%s/users", A.id), U[U_ADMIN].token);
 	if (expect_ok(c, r, 200, NULL, "A's members"))
 		pagination_is(c, r, 1, 20, 6, "A's members");
-	r = GET(kprintf("/api/organizations/%s/users?limit=5&page=2", A.id), U[U_ADMIN].token);
+	r = GET(h_printf("/api/organizations/%s/users?limit=5&page=2", A.id), U[U_ADMIN].token);
 	if (expect_ok(c, r, 200, NULL, "A's members, page 2 of 5")) {
 		pagination_is(c, r, 2, 5, 6, "A's members, page 2 of 5");
 		EXPECT(c, json_object_array_length(h_jget(r->json, "data.data")) == 1 &&
@@ -2473,7 +2403,7 @@ static void t_pagination_pages(struct h_case *c)
 		    "userId._id"), U[U_ADMIN].id), "the first member (the creator) is not last: %s",
 		    h_brief(r));
 	}
-	r = GET(kprintf("/api/organizations/%s/users?role=admin", A.id), U[U_ADMIN].token);
+	r = GET(h_printf("/api/organizations/%s/users?role=admin", A.id), U[U_ADMIN].token);
 	if (expect_ok(c, r, 200, NULL, "A's admins"))
 		EXPECT(c, json_object_array_length(h_jget(r->json, "data.data")) == 2 &&
 		    list_has(h_jget(r->json, "data.data"), "userId._id", U[U_BOTH].id),
@@ -2488,7 +2418,7 @@ static void t_list_scope(struct h_case *c)
 
 	CHECK(c, A.id && B.id, "no organizations (setup failed)");
 	all = db_count(c, "SELECT count(*) FROM organizations WHERE deleted_at IS NULL", 0, NULL);
-	r = GET(kprintf("/api/organizations?limit=100&search=%s", tag), U[U_SA].token);
+	r = GET(h_printf("/api/organizations?limit=100&search=%s", tag), U[U_SA].token);
 	if (expect_ok(c, r, 200, NULL, "the super admin's list")) {
 		EXPECT(c, list_has(h_jget(r->json, "data.data"), "_id", A.id) &&
 		    list_has(h_jget(r->json, "data.data"), "_id", B.id), "A or B missing: %s",
@@ -2522,7 +2452,7 @@ static void t_org_shape(struct h_case *c)
 	    "subscription", "createdAt", "updatedAt", NULL };
 
 	CHECK(c, A.id != NULL, "no organization A (setup failed)");
-	r = GET(kprintf("/api/organizations/%s", A.id), U[U_VIEWER].token);
+	r = GET(h_printf("/api/organizations/%s", A.id), U[U_VIEWER].token);
 	CHECK(c, expect_ok(c, r, 200, NULL, "GET A"), "get");
 	d = h_jget(r->json, "data");
 	for (int i = 0; keys[i]; i++)
@@ -2539,12 +2469,12 @@ static void t_org_shape(struct h_case *c)
 	EXPECT(c, t && strlen(t) == 24 && t[10] == 'T' && t[19] == '.' && t[23] == 'Z',
 	    "createdAt %s", t ? t : "absent");
 	/* the public lookup answers the same document */
-	struct h_resp *p = GET(kprintf("/api/organizations/subdomain/%s", A.sub), NULL);
+	struct h_resp *p = GET(h_printf("/api/organizations/subdomain/%s", A.sub), NULL);
 	EXPECT(c, p->status == 200 && json_object_equal(h_jget(p->json, "data"), d),
 	    "the public document differs: %s", h_brief(p));
 	expect_err(c, GET("/api/organizations/subdomain/no_such", NULL), 404, "not_found",
 	    "Organization not found", "a malformed subdomain");
-	expect_err(c, GET(kprintf("/api/organizations/subdomain/nosuch-%s", tag), NULL), 404,
+	expect_err(c, GET(h_printf("/api/organizations/subdomain/nosuch-%s", tag), NULL), 404,
 	    "not_found", "Organization not found", "an unknown subdomain");
 	expect_err(c, GET("/api/organizations/00000000-0000-4000-8000-000000000000",
 	    U[U_ADMIN].token), 404, "not_found", "Organization not found", "an unknown id");
@@ -2591,7 +2521,7 @@ int main(void)
 			size_t n = i * NROLES + (size_t)k;
 
 			mcases[n] = (struct mcase){ &mrows[i], (enum role)k };
-			mnames[n] = kprintf("role_%s_as_%s", mrows[i].label, role_names[k]);
+			mnames[n] = h_printf("role_%s_as_%s", mrows[i].label, role_names[k]);
 			run_with(mnames[n], t_matrix, &mcases[n]);
 		}
 
@@ -2614,7 +2544,7 @@ int main(void)
 			if (isalnum((unsigned char)*p) || *p == '-')
 				label[n++] = *p == '-' ? '_' : (char)tolower((unsigned char)*p);
 		label[n] = '\0';
-		subnames[i] = kprintf("subdomain_%02zu_%s_%s", i, label, subrows[i].stored ? "accepted" :
+		subnames[i] = h_printf("subdomain_%02zu_%s_%s", i, label, subrows[i].stored ? "accepted" :
 		    "refused");
 		run_with(subnames[i], t_subdomain, &subrows[i]);
 	}
@@ -2624,7 +2554,7 @@ int main(void)
 	/* update and validation */
 	run("update_partial_settings_merged_deeply", t_settings_merge);
 	for (size_t i = 0; i < NVROWS; i++) {
-		vnames[i] = kprintf("validation_%s", vrows[i].label);
+		vnames[i] = h_printf("validation_%s", vrows[i].label);
 		run_with(vnames[i], t_validation, &vrows[i]);
 	}
 
@@ -2646,8 +2576,6 @@ int main(void)
 		curl_easy_cleanup(curl);
 	if (db != NULL)
 		PQfinish(db);
-	for (size_t i = 0; i < npool; i++)
-		free(pool[i]);
-	free(pool);
+	h_strings_free();
 	return h_finish();
 }

@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -556,4 +557,104 @@ void h_sleep_ms(long ms)
 
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
+}
+
+/* ---- strings that live until the end of the run ---- */
+
+static char **pool;
+static size_t npool;
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+
+char *h_keep(char *s)
+{
+	char **p;
+
+	pthread_mutex_lock(&pool_mu);
+	if (s == NULL || (p = realloc(pool, (npool + 1) * sizeof(*p))) == NULL) {
+		fprintf(stderr, "out of memory\n");
+		exit(2);
+	}
+	pool = p;
+	pool[npool++] = s;
+	pthread_mutex_unlock(&pool_mu);
+	return s;
+}
+
+char *h_strdup(const char *s)
+{
+	return s ? h_keep(strdup(s)) : NULL;
+}
+
+char *h_printf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return h_keep(s);
+}
+
+char *h_repeat(const char *unit, size_t n)
+{
+	size_t l = strlen(unit);
+	char *s = malloc(l * n + 1);
+
+	if (s == NULL)
+		return h_keep(NULL);
+	for (size_t i = 0; i < n; i++)
+		memcpy(s + i * l, unit, l);
+	s[l * n] = '\0';
+	return h_keep(s);
+}
+
+void h_strings_free(void)
+{
+	pthread_mutex_lock(&pool_mu);
+	for (size_t i = 0; i < npool; i++)
+		free(pool[i]);
+	free(pool);
+	pool = NULL;
+	npool = 0;
+	pthread_mutex_unlock(&pool_mu);
+}
+
+/* ---- SQL ---- */
+
+PGresult *h_sql(struct h_case *c, PGconn *conn, const char *sql, int n, const char *const *p)
+{
+	PGresult *res;
+	ExecStatusType st;
+
+	if (!h_check(c, conn != NULL, "no database connection (DATABASE_URL)"))
+		return NULL;
+	res = PQexecParams(conn, sql, n, NULL, p, NULL, NULL, 0);
+	st = PQresultStatus(res);
+	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+		h_check(c, 0, "SQL failed (%s): %s", sql, PQerrorMessage(conn));
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+const char *h_sql_one(struct h_case *c, PGconn *conn, const char *sql, int n,
+    const char *const *p)
+{
+	PGresult *res = h_sql(c, conn, sql, n, p);
+	const char *v = NULL;
+
+	if (res != NULL && PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
+		v = h_strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return v;
+}
+
+long h_sql_count(struct h_case *c, PGconn *conn, const char *sql, int n, const char *const *p)
+{
+	const char *v = h_sql_one(c, conn, sql, n, p);
+
+	return v ? atol(v) : -1;
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <curl/curl.h>
 #include <json-c/json.h>
+#include <libpq-fe.h>
 
 /* The stack under test, read from the environment by h_init(). */
 struct h_env {
@@ -124,5 +125,21 @@ const char *h_private_addr(void);
 long long h_now_ms(void);   /* monotonic */
 long long h_now_us(void);   /* monotonic, microseconds */
 void h_sleep_ms(long ms);
+
+/* SQL through a libpq connection (the tests' own, e.g. to DATABASE_URL): the result
+ * (PQclear it), or NULL with a failure recorded in the case. */
+PGresult *h_sql(struct h_case *c, PGconn *conn, const char *sql, int n, const char *const *p);
+/* First column of the first row (kept until the end of the run); NULL when none or NULL. */
+const char *h_sql_one(struct h_case *c, PGconn *conn, const char *sql, int n,
+    const char *const *p);
+/* h_sql_one as a number; -1 when none. */
+long h_sql_count(struct h_case *c, PGconn *conn, const char *sql, int n, const char *const *p);
+
+/* Strings that live until the end of the run (thread-safe; out of memory exits 2). */
+char *h_keep(char *s);                                   /* takes s over */
+char *h_strdup(const char *s);                           /* NULL stays NULL */
+char *h_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *h_repeat(const char *unit, size_t n);              /* unit n times */
+void h_strings_free(void);                               /* all of them, at the end */
 
 #endif
