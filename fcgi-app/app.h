@@ -14,5 +14,7 @@ struct app {
 	struct redis         redis;
 	struct token_keys    keys;
 	bool                 revocation_sync_due; /* Redis (re)connected: push recent revocations */
+	bool                 cache_flush_due;     /* a cache invalidation missed Redis */
+	uint64_t             views_next_us;       /* no view flush before this (monotonic) */
 };
 #endif

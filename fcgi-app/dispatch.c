@@ -5,6 +5,7 @@
 #include "jsonscan.h"
 #include "log.h"
 #include "orgaccess.h"
+#include "rcache.h"
 #include "router.h"
 #include "util.h"
 #include <stdio.h>
@@ -103,8 +104,13 @@ dispatch(struct req *r, struct resp *rs, body_reader rd, void *ctx)
 		resp_error(r, rs, 404, "not_found", "Organization not found", NULL);
 		return;
 	}
-	if ((m.route->flags & R_ORG) && org_access_begin(r, rs) < 0)
-		return;
+	if (m.route->flags & R_ORG) {
+		r->org_id = req_param(r, 0);
+		/* a cache hit stands for the access check too (see rcache.h) */
+		bool hit = (m.route->flags & R_CACHE) && rcache_lookup(r) > 0;
+		if (!hit && org_access_begin(r, rs) < 0)
+			return;
+	}
 	if (m.route->handler(r, rs) == 0 && rs->status == 0)
 		resp_error(r, rs, 500, "internal", "Internal server error", NULL);
 	if (rs->status == 0)
@@ -112,6 +118,9 @@ dispatch(struct req *r, struct resp *rs, body_reader rd, void *ctx)
 	/* a handler that answered without finishing its transaction: nothing of it stays */
 	if (r->app && r->app->db.in_tx)
 		db_rollback(&r->app->db);
+	/* a write in an organization: its cached reads are stale before the client hears back */
+	if ((m.route->flags & R_ORG) && strcmp(r->method, "GET") != 0 && rs->status < 400)
+		rcache_touch(r->app, r->org_id);
 }
 
 void

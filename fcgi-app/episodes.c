@@ -13,6 +13,7 @@
 #include "body.h"
 #include "contentrules.h"
 #include "paging.h"
+#include "views.h"
 #include "util.h"
 #include <string.h>
 
@@ -44,11 +45,8 @@ static const struct db_stmt stmts[S__MAX] = {
 	  "'[]'::jsonb), 'pagination', page_info((SELECT count(*) FROM episodes e "
 	  "WHERE e.webtoon_id = $1 AND e.org_id = app_org_id() AND ($2 = '' OR e.status = $2)), "
 	  "$5, $3)) END", 5 },
-	[S_GET] = { "episode_get_counted",
-	  "WITH e AS (UPDATE episodes e SET view_count = view_count + $3::int WHERE " E_OF(e)
-	  " RETURNING e.*), a AS (INSERT INTO analytics (org_id, user_id, webtoon_id, episode_id, "
-	  "metric_type, metric_value) SELECT e.org_id, app_user_id(), e.webtoon_id, e.id, "
-	  "'episode_views', 1 FROM e WHERE $3::int > 0) SELECT " E_VIEW " FROM e", 3 },
+	/* the read; views.c counts the view */
+	[S_GET] = { "episode_read", "SELECT " E_VIEW " FROM episodes e WHERE " E_OF(e), 2 },
 	[S_UPDATE] = { "episode_update",
 	  "WITH e AS (UPDATE episodes e SET title = coalesce($3, title), "
 	  "description = CASE WHEN $4::boolean THEN $5 ELSE description END, "
@@ -151,11 +149,18 @@ int
 h_episode_get(struct req *r, struct resp *rs)
 {
 	struct db *db = &r->app->db;
-	const char *p[3] = { req_param(r, 1), req_param(r, 2), r->is_head ? "0" : "1" };
+	const char *p[2] = { req_param(r, 1), req_param(r, 2) };
 	PGresult *res = db_exec_commit(db, &stmts[S_GET], p);
 	if (res == NULL)
 		return resp_db_error(r, rs, db);
-	return reply_db_row(r, rs, res, 200, NULL, "Episode not found");
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return resp_error(r, rs, 404, "not_found", "Episode not found", NULL);
+	}
+	long long extra = r->is_head ? 0 : views_count(r, r->org_id, p[0], p[1]);
+	views_reply(r, rs, PQgetvalue(res, 0, 0), extra);
+	PQclear(res);
+	return 0;
 }
 
 /* PUT …/episodes/:episodeId — 200, 400, 404, 409 (content:write) */

@@ -1,12 +1,13 @@
 /* public.c — /api/public/webtoons[...]: what readers see on <subdomain>.<base domain>
  * without signing in — published content of that (active) organization, cacheable with
- * ETag / 304. Reading (GET, not HEAD) a webtoon or an episode counts a view in the same
- * round trip. */
+ * ETag / 304. Reading (GET, not HEAD) a webtoon or an episode counts a view (views.c),
+ * a revalidation answered 304 too. */
 #include "handlers.h"
 #include "app.h"
 #include "body.h"
 #include "etag.h"
 #include "paging.h"
+#include "views.h"
 #include "webtoonlist.h"
 #include <string.h>
 
@@ -19,12 +20,10 @@ static const struct db_stmt stmts[S__MAX] = {
 	/* the host's organization becomes the transaction's: row-level security scopes the rest */
 	[S_ENTER] = { "public_enter_tenant", "SELECT app_enter_tenant($1)", 1 },
 	[S_LIST] = { "public_webtoon_list", WEBTOON_LIST_SQL("true"), 7 },
-	[S_WEBTOON] = { "public_webtoon_counted",
-	  "WITH w AS (UPDATE webtoons w SET view_count = view_count + $2::int WHERE w.id = $1 "
-	  "AND w.org_id = app_org_id() AND w.status = 'published' RETURNING w.*), "
-	  "a AS (INSERT INTO analytics (org_id, webtoon_id, metric_type, metric_value) "
-	  "SELECT w.org_id, w.id, 'webtoon_views', 1 FROM w WHERE $2::int > 0) "
-	  "SELECT webtoon_view(w::webtoons, false, true) FROM w", 2 },
+	/* reads; views.c counts the view */
+	[S_WEBTOON] = { "public_webtoon_read",
+	  "SELECT webtoon_view(w, false, true), w.org_id FROM webtoons w WHERE w.id = $1 "
+	  "AND w.org_id = app_org_id() AND w.status = 'published'", 1 },
 	[S_EPISODES] = { "public_episode_list",
 	  "SELECT CASE WHEN EXISTS (SELECT 1 FROM webtoons w WHERE w.id = $1 "
 	  "AND w.org_id = app_org_id() AND w.status = 'published') THEN jsonb_build_object('data', "
@@ -34,13 +33,10 @@ static const struct db_stmt stmts[S__MAX] = {
 	  "'[]'::jsonb), 'pagination', page_info((SELECT count(*) FROM episodes x "
 	  "WHERE x.webtoon_id = $1 AND x.org_id = app_org_id() AND x.status = 'published'), "
 	  "$4, $2)) END", 4 },
-	[S_EPISODE] = { "public_episode_counted",
-	  "WITH e AS (UPDATE episodes e SET view_count = e.view_count + $3::int FROM webtoons w "
-	  "WHERE e.id = $2 AND e.webtoon_id = $1 AND e.org_id = app_org_id() "
-	  "AND e.status = 'published' AND w.id = e.webtoon_id AND w.status = 'published' "
-	  "RETURNING e.*), a AS (INSERT INTO analytics (org_id, webtoon_id, episode_id, "
-	  "metric_type, metric_value) SELECT e.org_id, e.webtoon_id, e.id, 'episode_views', 1 "
-	  "FROM e WHERE $3::int > 0) SELECT episode_view(e::episodes, false, true) FROM e", 3 },
+	[S_EPISODE] = { "public_episode_read",
+	  "SELECT episode_view(e, false, true), e.org_id FROM episodes e JOIN webtoons w "
+	  "ON w.id = e.webtoon_id WHERE e.id = $2 AND e.webtoon_id = $1 AND e.org_id = app_org_id() "
+	  "AND e.status = 'published' AND w.status = 'published'", 2 },
 };
 
 void
@@ -90,6 +86,20 @@ h_public_webtoons(struct req *r, struct resp *rs)
 	return reply(r, rs, res, "Organization not found");
 }
 
+/* A read of one webtoon or episode: the answer, and (GET, not HEAD) a view of it. */
+static int
+reply_counted(struct req *r, struct resp *rs, PGresult *res, const char *wid, const char *eid,
+    const char *missing)
+{
+	const char *org = PQntuples(res) == 1 ? arena_strdup(&r->arena, PQgetvalue(res, 0, 1)) :
+	    NULL;
+	if (reply(r, rs, res, missing) < 0)
+		return -1;
+	if (org && !r->is_head && (rs->status == 200 || rs->status == 304))
+		views_count(r, org, wid, eid);
+	return 0;
+}
+
 /* GET /api/public/webtoons/:webtoonId — 200, 304, 404 (counts a view) */
 int
 h_public_webtoon(struct req *r, struct resp *rs)
@@ -97,11 +107,11 @@ h_public_webtoon(struct req *r, struct resp *rs)
 	if (enter_tenant(r, rs) < 0)
 		return -1;
 	struct db *db = &r->app->db;
-	const char *p[2] = { req_param(r, 0), r->is_head ? "0" : "1" }; /* HEAD reads nothing */
+	const char *p[1] = { req_param(r, 0) };
 	PGresult *res = db_exec_commit(db, &stmts[S_WEBTOON], p);
 	if (res == NULL)
 		return resp_db_error(r, rs, db);
-	return reply(r, rs, res, "Webtoon not found");
+	return reply_counted(r, rs, res, req_param(r, 0), NULL, "Webtoon not found");
 }
 
 /* GET /api/public/webtoons/:webtoonId/episodes — 200, 304, 400, 404 */
@@ -126,9 +136,9 @@ h_public_episode(struct req *r, struct resp *rs)
 	if (enter_tenant(r, rs) < 0)
 		return -1;
 	struct db *db = &r->app->db;
-	const char *p[3] = { req_param(r, 0), req_param(r, 1), r->is_head ? "0" : "1" };
+	const char *p[2] = { req_param(r, 0), req_param(r, 1) };
 	PGresult *res = db_exec_commit(db, &stmts[S_EPISODE], p);
 	if (res == NULL)
 		return resp_db_error(r, rs, db);
-	return reply(r, rs, res, "Episode not found");
+	return reply_counted(r, rs, res, req_param(r, 0), req_param(r, 1), "Episode not found");
 }

@@ -41,6 +41,9 @@ struct req {
 	/* set by authentication */
 	const char   *user_id, *user_email, *user_role, *session_id;
 	const char   *org_id;         /* the organization this request acts in */
+	/* the response cache (rcache.c): what the lookup saw, and a hit's data */
+	const char   *rc_gen, *rc_ver, *rc_akey, *rc_rkey;
+	const char   *cached;         /* the data JSON of a cache hit (access already granted) */
 	uint64_t      start_us;
 };
 

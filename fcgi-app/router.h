@@ -16,6 +16,8 @@ typedef int (*handler_fn)(struct req *, struct resp *);
 #define R_ANY_STATUS 8u /* R_ORG route still served while the organization is suspended */
 #define R_STREAM 32u  /* the handler reads the body itself (r->read_body): uploads */
 #define R_TENANT_SUB 16u /* param 0 is a subdomain: on a tenant host it must be the tenant */
+#define R_CACHE  64u  /* R_ORG GET answered from the read cache when it can (rcache.c); the
+                       * handler answers r->cached, or reads and calls rcache_store */
 
 struct route {
 	const char *method;

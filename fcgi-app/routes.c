@@ -1,6 +1,7 @@
 /* routes.c — the route table: method, pattern, handler, permission, flags. */
 #include "router.h"
 #include "handlers.h"
+#include "views.h"
 
 const struct route routes[] = {
 	{ "GET",  "/api/health",          h_api_health,   NULL, 0 },
@@ -44,8 +45,8 @@ const struct route routes[] = {
 #define WID WT "/{webtoonId:uuid}"
 #define EP WID "/episodes/{episodeId:uuid}"
 	{ "POST",   WT,  h_webtoon_create, "content:write",  R_JSON | R_AUTH | R_ORG },
-	{ "GET",    WT,  h_webtoon_list,   "content:read",   R_AUTH | R_ORG },
-	{ "GET",    WID, h_webtoon_get,    "content:read",   R_AUTH | R_ORG },
+	{ "GET",    WT,  h_webtoon_list,   "content:read",   R_AUTH | R_ORG | R_CACHE },
+	{ "GET",    WID, h_webtoon_get,    "content:read",   R_AUTH | R_ORG | R_CACHE },
 	{ "PUT",    WID, h_webtoon_update, "content:write",  R_JSON | R_AUTH | R_ORG },
 	{ "DELETE", WID, h_webtoon_delete, "content:delete", R_AUTH | R_ORG },
 	{ "POST",   WID "/publish",   h_webtoon_publish,   "content:write", R_JSON | R_AUTH | R_ORG },
@@ -74,6 +75,7 @@ const struct route routes[] = {
 	{ "GET", "/api/_test/unscoped", h_test_unscoped, NULL, R_AUTH },
 	{ "GET", "/api/_test/unscoped/{organizationId:uuid}", h_test_unscoped_org, "org:read",
 	  R_AUTH | R_ORG },
+	{ "POST", "/api/_test/views/flush", h_test_views_flush, NULL, 0 },
 #undef ORG
 };
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);
@@ -91,4 +93,5 @@ handlers_register(void)
 	webtoons_register();
 	episodes_register();
 	public_register();
+	views_register();
 }

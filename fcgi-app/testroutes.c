@@ -4,7 +4,9 @@
  * path, and reports what row-level security let it see. */
 #include "handlers.h"
 #include "app.h"
+#include "views.h"
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 /* The unscoped query a buggy handler might write for a tenant table: how many rows it
@@ -134,4 +136,27 @@ h_test_unscoped_org(struct req *r, struct resp *rs)
 	if (!enabled(r, rs))
 		return -1;
 	return probe_all(r, rs, false);
+}
+
+/* POST /api/_test/views/flush — move every queued view into PostgreSQL now, so a test can
+ * assert that a request counted no view. Waits (up to 3 s) for a flush another worker
+ * holds. 200 {moved}, or 503 when Redis or PostgreSQL are away. */
+int
+h_test_views_flush(struct req *r, struct resp *rs)
+{
+	if (!enabled(r, rs))
+		return -1;
+	long moved = -1;
+	for (int i = 0; i < 60 && moved < 0; i++) {
+		moved = views_flush_now(r->app);
+		if (moved < 0)
+			usleep(50000);
+	}
+	if (moved < 0)
+		return resp_error(r, rs, 503, "unavailable", "The view queue could not be flushed",
+		    NULL);
+	json_object *d = json_object_new_object();
+	json_object_object_add(d, "moved", json_object_new_int64(moved));
+	resp_ok(rs, 200, NULL, d);
+	return 0;
 }

@@ -7,6 +7,8 @@
 #include "body.h"
 #include "contentrules.h"
 #include "paging.h"
+#include "rcache.h"
+#include "views.h"
 #include "util.h"
 #include "webtoonlist.h"
 #include <string.h>
@@ -20,14 +22,12 @@ static const struct db_stmt stmts[S__MAX] = {
 	  "INSERT INTO webtoons AS w (id, org_id, title, description, cover_image, tags, categories, "
 	  "created_by) VALUES ($1, app_org_id(), $2, $3, $4, coalesce(text_array($5::jsonb), '{}'), "
 	  "coalesce(text_array($6::jsonb), '{}'), app_user_id()) RETURNING " W_EXPAND, 6 },
-	[S_LIST] = { "webtoon_list", WEBTOON_LIST_SQL("false"), 7 },
-	/* the read and its view: one statement, so no extra round trip */
-	[S_VIEW] = { "webtoon_view_counted",
-	  "WITH w AS (UPDATE webtoons w SET view_count = view_count + $2::int "
-	  "WHERE w.id = $1 AND w.org_id = app_org_id() RETURNING w.*), "
-	  "a AS (INSERT INTO analytics (org_id, user_id, webtoon_id, metric_type, metric_value) "
-	  "SELECT w.org_id, app_user_id(), w.id, 'webtoon_views', 1 FROM w WHERE $2::int > 0) "
-	  "SELECT webtoon_view(w::webtoons, true, false) FROM w", 2 },
+	[S_LIST] = { "webtoon_list", "SELECT (" WEBTOON_LIST_SQL("false") "), app_org_role()", 7 },
+	/* the read; its view is counted by views.c. The role decides whether the caller's
+	 * access may be cached (rcache.c) */
+	[S_VIEW] = { "webtoon_read",
+	  "SELECT webtoon_view(w, true, false), app_org_role() FROM webtoons w "
+	  "WHERE w.id = $1 AND w.org_id = app_org_id()", 1 },
 	[S_UPDATE] = { "webtoon_update",
 	  "UPDATE webtoons w SET title = coalesce($2, title), "
 	  "description = CASE WHEN $3::boolean THEN $4 ELSE description END, "
@@ -103,10 +103,14 @@ h_webtoon_create(struct req *r, struct resp *rs)
 	return reply_webtoon(r, rs, res, 201, "Webtoon created successfully");
 }
 
-/* GET /api/webtoons/:organizationId — 200, 400 (content:read) */
+/* GET /api/webtoons/:organizationId — 200, 400 (content:read; cached) */
 int
 h_webtoon_list(struct req *r, struct resp *rs)
 {
+	if (r->cached) {
+		resp_ok_raw(r, rs, 200, NULL, r->cached);
+		return 0;
+	}
 	struct webtoon_query q;
 	if (webtoon_query_parse(r, rs, &q, true) < 0)
 		return -1;
@@ -116,21 +120,36 @@ h_webtoon_list(struct req *r, struct resp *rs)
 	PGresult *res = db_exec_commit(db, &stmts[S_LIST], p);
 	if (res == NULL)
 		return resp_db_error(r, rs, db);
+	rcache_store(r, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
 	resp_ok_raw(r, rs, 200, NULL, PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return 0;
 }
 
-/* GET /api/webtoons/:organizationId/:webtoonId — 200, 404 (content:read; counts a view) */
+/* GET /api/webtoons/:organizationId/:webtoonId — 200, 404 (content:read; cached; a GET
+ * counts a view, HEAD does not) */
 int
 h_webtoon_get(struct req *r, struct resp *rs)
 {
-	struct db *db = &r->app->db;
-	const char *p[2] = { req_param(r, 1), r->is_head ? "0" : "1" }; /* HEAD reads nothing */
-	PGresult *res = db_exec_commit(db, &stmts[S_VIEW], p);
-	if (res == NULL)
-		return resp_db_error(r, rs, db);
-	return reply_webtoon(r, rs, res, 200, NULL);
+	const char *data = r->cached;
+	PGresult *res = NULL;
+	if (data == NULL) {
+		struct db *db = &r->app->db;
+		const char *p[1] = { req_param(r, 1) };
+		res = db_exec_commit(db, &stmts[S_VIEW], p);
+		if (res == NULL)
+			return resp_db_error(r, rs, db);
+		if (PQntuples(res) != 1) {
+			PQclear(res);
+			return resp_error(r, rs, 404, "not_found", "Webtoon not found", NULL);
+		}
+		data = PQgetvalue(res, 0, 0);
+		rcache_store(r, data, PQgetvalue(res, 0, 1));
+	}
+	long long extra = r->is_head ? 0 : views_count(r, r->org_id, req_param(r, 1), NULL);
+	views_reply(r, rs, data, extra);
+	PQclear(res);
+	return 0;
 }
 
 /* PUT /api/webtoons/:organizationId/:webtoonId — 200, 400, 404 (content:write) */

@@ -7,6 +7,8 @@
 #include "dispatch.h"
 #include "handlers.h"
 #include "log.h"
+#include "rcache.h"
+#include "views.h"
 #include "util.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -156,17 +158,18 @@ worker_main(const struct config *cfg, int listen_fd, int ready_fd, pid_t master)
 		int pr = ppoll(&pfd, 1, &tick, &waitmask);
 		if (stop_requested)
 			break;
-		if (pr <= 0 || !(pfd.revents & POLLIN))
-			continue;
-		if (FCGX_Accept_r(&fr) < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+		if (pr > 0 && (pfd.revents & POLLIN)) {
+			if (FCGX_Accept_r(&fr) == 0) {
+				handle(&r, &fr);
+				FCGX_Finish_r(&fr);
+			} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
 				log_errno(LOG_ERROR, "FastCGI accept failed");
 				usleep(100000);
 			}
-			continue;
 		}
-		handle(&r, &fr);
-		FCGX_Finish_r(&fr);
+		/* between requests (and at least every second): queued views, missed invalidations */
+		rcache_due(&app);
+		views_flush_due(&app);
 	}
 	FCGX_Free(&fr, 0);
 	db_close(&app.db);

@@ -143,6 +143,34 @@ redis_cmd(struct redis *r, int argc, const char **argv, const size_t *lens)
 }
 
 int
+redis_pipe(struct redis *r, int n, const struct redis_cmdv *cmds, redisReply **out)
+{
+	for (int i = 0; i < n; i++)
+		out[i] = NULL;
+	if (redis_ensure(r) < 0)
+		return -1;
+	for (int i = 0; i < n; i++)
+		if (redisAppendCommandArgv(r->c, cmds[i].argc, cmds[i].argv, cmds[i].lens) != REDIS_OK)
+			goto fail;
+	for (int i = 0; i < n; i++) {
+		void *x = NULL;
+		if (redisGetReply(r->c, &x) != REDIS_OK || x == NULL)
+			goto fail;
+		out[i] = x;
+	}
+	return 0;
+fail:
+	snprintf(r->err, sizeof(r->err), "%s", r->c->errstr[0] ? r->c->errstr : "pipeline failed");
+	log_msg(LOG_WARN, "redis command failed: %s", r->err);
+	for (int i = 0; i < n; i++) {
+		freeReplyObject(out[i]);
+		out[i] = NULL;
+	}
+	redis_close(r);
+	return -1;
+}
+
+int
 redis_ping(struct redis *r)
 {
 	const char *argv[] = { "PING" };

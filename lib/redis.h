@@ -24,6 +24,15 @@ void redis_close(struct redis *);
 /* Run one command given as argv (binary-safe). Returns the reply (freeReplyObject it) or
  * NULL when Redis is unreachable; an error reply is returned as is. */
 redisReply *redis_cmd(struct redis *, int argc, const char **argv, const size_t *lens);
+/* One command of a pipeline: argv (binary-safe when lens is given). */
+struct redis_cmdv {
+	int           argc;
+	const char  **argv;
+	const size_t *lens;
+};
+/* Send n commands in one round trip. out[i] receives each reply (freeReplyObject them);
+ * 0, or -1 when Redis is unreachable or the connection failed (then every out[i] is NULL). */
+int  redis_pipe(struct redis *, int n, const struct redis_cmdv *cmds, redisReply **out);
 /* PING; 0 when it answers. */
 int  redis_ping(struct redis *);
 #endif

@@ -50,6 +50,9 @@ struct config {
 	long  refresh_grace;      /* REFRESH_GRACE_SECONDS */
 	long  org_limit_per_user; /* ORG_LIMIT_PER_USER */
 	long  test_routes;        /* WEBIX_TEST_ROUTES */
+	/* reads */
+	long  cache_ttl;          /* CACHE_TTL_SECONDS (0: no response cache) */
+	long  views_flush_ms;     /* VIEWS_FLUSH_MS */
 };
 
 enum cfg_type { CFG_STR, CFG_SECRET, CFG_INT, CFG_OCTAL, CFG_URL_PG, CFG_URL_REDIS };

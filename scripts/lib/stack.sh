@@ -184,6 +184,7 @@ stack_settings() {
 		"WEBIX_SQL_DIR=$REPO/sql" \
 		"RATE_LIMIT_EXEMPT=${CFG[LIMIT_EXEMPT]}" \
 		"DB_STATEMENT_TIMEOUT_MS=${CFG[STATEMENT_TIMEOUT_MS]:-5000}" \
+		"VIEWS_FLUSH_MS=${CFG[VIEWS_FLUSH_MS]:-1000}" \
 		"WEBIX_TEST_ROUTES=$([[ ${CFG[MODE]:-dev} == test ]] && echo 1 || echo 0)"
 }
 

@@ -658,3 +658,25 @@ long h_sql_count(struct h_case *c, PGconn *conn, const char *sql, int n, const c
 
 	return v ? atol(v) : -1;
 }
+
+long h_sql_count_until(struct h_case *c, PGconn *conn, long want, const char *sql, int n,
+    const char *const *p)
+{
+	long got = -1;
+
+	for (int i = 0; i < 100; i++) {
+		got = h_sql_count(c, conn, sql, n, p);
+		if (got == want)
+			break;
+		h_sleep_ms(50);
+	}
+	return got;
+}
+
+void h_flush_views(struct h_case *c)
+{
+	struct h_resp *r = h_do(c, &(struct h_req){ .method = "POST",
+	    .path = "/api/_test/views/flush" });
+
+	h_check(c, r->status == 200, "flushing the view queue answered %ld", r->status);
+}

@@ -134,6 +134,13 @@ const char *h_sql_one(struct h_case *c, PGconn *conn, const char *sql, int n,
     const char *const *p);
 /* h_sql_one as a number; -1 when none. */
 long h_sql_count(struct h_case *c, PGconn *conn, const char *sql, int n, const char *const *p);
+/* h_sql_count until it is want, for at most 5 s: views reach PostgreSQL in batches
+ * (VIEWS_FLUSH_MS). The last count. */
+long h_sql_count_until(struct h_case *c, PGconn *conn, long want, const char *sql, int n,
+    const char *const *p);
+/* Move every view queued in Redis into PostgreSQL now (POST /api/_test/views/flush), so
+ * that a count can show a request counted none. Records a failure when it cannot. */
+void h_flush_views(struct h_case *c);
 
 /* Strings that live until the end of the run (thread-safe; out of memory exits 2). */
 char *h_keep(char *s);                                   /* takes s over */

@@ -1,0 +1,31 @@
+/* rcache.h — a Redis cache of member reads (R_CACHE routes): the answer's data and the
+ * caller's access, both tagged with the organization's version. Any write in the
+ * organization replaces the version, so nothing cached before it is served again. */
+#ifndef WEBIX_RCACHE_H
+#define WEBIX_RCACHE_H
+#include "app.h"
+#include "request.h"
+
+/*
+ * Before the access check of a cacheable GET: one round trip reads the global generation,
+ * the organization's version, the caller's cached access and the cached answer. 1: a hit,
+ * r->cached holds the data JSON and access is granted as it was when cached; 0: a miss
+ * (also when the cache is off or Redis is away), remembered for rcache_store.
+ */
+int  rcache_lookup(struct req *);
+/* After a miss answered 200: keep data and the caller's access under the versions the
+ * lookup saw. role is app_org_role(); super admins are never cached (their reads of
+ * organizations they are not in are audited one by one). */
+void rcache_store(struct req *, const char *data, const char *role);
+/* A write in org: everything cached of it is stale from now on. A touch that misses Redis
+ * makes this worker replace the global generation as soon as Redis answers again. */
+void rcache_touch(struct app *, const char *org);
+/* Everything cached, in every organization, stale. 0, or -1 when Redis is away. */
+int  rcache_touch_all(struct app *);
+/* Housekeeping between requests: a missed touch is made good once Redis answers. */
+void rcache_due(struct app *);
+/* The version key of org (lower-cased) into buf (>= 64 bytes). */
+void rcache_version_key(const char *org, char *buf, size_t n);
+/* A fresh random version (17 bytes: 16 hex digits). */
+void rcache_new_version(char out[17]);
+#endif

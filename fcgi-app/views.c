@@ -1,0 +1,358 @@
+/* views.c — views counted through Redis and written to PostgreSQL in batches.
+ *   webix:views:q     list of "<event id> <org> <user|-> <webtoon> <episode|-> <unix ms>"
+ *   webix:views:p     hash "w:<webtoon>" / "e:<episode>" → views queued, not yet in PostgreSQL
+ *   webix:views:lock  held by the one flushing; kept VIEWS_FLUSH_MS after a flush, so the
+ *                     workers of all servers flush once per interval between them
+ * A batch is written (sql/008 views_record: analytics rows keyed by the event id, view
+ * counts raised by the rows actually inserted), then — only if the queue still starts with
+ * it — trimmed, its pending counts lowered and its organizations' cached reads
+ * invalidated, in one script. A flush that dies midway leaves the batch queued; the next
+ * one writes it again and the event ids make that a no-op. */
+#include "views.h"
+#include "log.h"
+#include "rcache.h"
+#include "util.h"
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define QUEUE "webix:views:q"
+#define PENDING "webix:views:p"
+#define LOCK "webix:views:lock"
+#define BATCH 1000
+#define MAX_ROUNDS 50
+#define ENTRY_MAX 200
+
+static const struct db_stmt record_stmt = { "views_record",
+	"SELECT views_record(string_to_array($1, chr(10)))", 1 };
+
+void
+views_register(void)
+{
+	db_register(&record_stmt, 1);
+}
+
+static char *
+lower_dup(struct arena *a, const char *s)
+{
+	char *d = arena_strdup(a, s);
+	for (char *p = d; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return d;
+}
+
+static unsigned long long
+now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (unsigned long long)ts.tv_sec * 1000ull + (unsigned long long)ts.tv_nsec / 1000000ull;
+}
+
+long long
+views_count(struct req *r, const char *org, const char *webtoon, const char *episode)
+{
+	char eid[37];
+	if (util_uuid4(eid) < 0)
+		return 0;
+	const char *entry = arena_printf(&r->arena, "%s %s %s %s %s %llu", eid,
+	    lower_dup(&r->arena, org), r->user_id ? lower_dup(&r->arena, r->user_id) : "-",
+	    lower_dup(&r->arena, webtoon), episode ? lower_dup(&r->arena, episode) : "-", now_ms());
+	const char *field = arena_printf(&r->arena, "%c:%s", episode ? 'e' : 'w',
+	    lower_dup(&r->arena, episode ? episode : webtoon));
+	const char *push[] = { "RPUSH", QUEUE, entry }, *incr[] = { "HINCRBY", PENDING, field, "1" };
+	struct redis_cmdv cmds[2] = { { 3, push, NULL }, { 4, incr, NULL } };
+	redisReply *x[2];
+	if (redis_pipe(&r->app->redis, 2, cmds, x) == 0) {
+		bool queued = x[0]->type == REDIS_REPLY_INTEGER;
+		long long pending = x[1]->type == REDIS_REPLY_INTEGER && x[1]->integer > 0 ?
+		    x[1]->integer : 1;
+		freeReplyObject(x[0]);
+		freeReplyObject(x[1]);
+		if (queued)
+			return pending;
+	}
+	/* Redis away: the view goes to PostgreSQL now, in a transaction of its own */
+	struct db *db = &r->app->db;
+	const char *p[1] = { entry };
+	PGresult *res = NULL;
+	if (db_begin(db, org, r->user_id) == DB_OK)
+		res = db_exec_commit(db, &record_stmt, p);
+	if (res == NULL) {
+		log_msg(LOG_ERROR, "a view of %s could not be recorded (Redis and PostgreSQL "
+		    "failed: %s)", episode ? episode : webtoon, db->msg);
+		return 0;
+	}
+	PQclear(res);
+	return 1;
+}
+
+int
+views_reply(struct req *r, struct resp *rs, const char *data, long long extra)
+{
+	json_object *o = extra > 0 ? json_tokener_parse(data) : NULL, *vc;
+	if (o != NULL && json_object_object_get_ex(o, "viewCount", &vc) &&
+	    json_object_is_type(vc, json_type_int)) {
+		json_object_object_add(o, "viewCount",
+		    json_object_new_int64(json_object_get_int64(vc) + extra));
+		resp_ok(rs, 200, NULL, o);
+		return 0;
+	}
+	json_object_put(o);
+	resp_ok_raw(r, rs, 200, NULL, data);
+	return 0;
+}
+
+/* ---- the flush ---- */
+
+/* A queue entry as views_count writes it; anything else is skipped (and trimmed). */
+static bool
+valid_entry(const char *s, size_t n, char org[37], char field[40])
+{
+	const char *tok[6];
+	size_t len[6];
+	int k = 0;
+	const char *p = s, *end = s + n;
+	while (k < 6 && p <= end) {
+		const char *q = memchr(p, ' ', (size_t)(end - p));
+		if (q == NULL)
+			q = end;
+		tok[k] = p;
+		len[k++] = (size_t)(q - p);
+		p = q + 1;
+	}
+	if (k != 6 || p <= end)
+		return false;
+	for (int i = 0; i < 5; i++) {
+		bool dash_ok = i == 2 || i == 4;
+		if (!(util_is_uuid(tok[i], len[i]) || (dash_ok && len[i] == 1 && tok[i][0] == '-')))
+			return false;
+	}
+	if (len[5] == 0 || len[5] > 15 || strspn(tok[5], "0123456789") < len[5])
+		return false;
+	memcpy(org, tok[1], 36);
+	org[36] = '\0';
+	bool ep = tok[4][0] != '-';
+	snprintf(field, 40, "%c:%.36s", ep ? 'e' : 'w', ep ? tok[4] : tok[3]);
+	return true;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Trim the batch if the queue still starts with it; lower pending counts; new versions. */
+static const char trim_lua[] =
+	"if redis.call('LINDEX', KEYS[1], 0) ~= ARGV[1] then return 0 end "
+	"redis.call('LTRIM', KEYS[1], tonumber(ARGV[2]), -1) "
+	"local nf = tonumber(ARGV[3]) local i = 4 "
+	"for j = 1, nf do "
+	"  if redis.call('HINCRBY', KEYS[2], ARGV[i], -tonumber(ARGV[i + 1])) <= 0 then "
+	"    redis.call('HDEL', KEYS[2], ARGV[i]) end "
+	"  i = i + 2 end "
+	"while i < #ARGV do redis.call('SET', ARGV[i], ARGV[i + 1]) i = i + 2 end "
+	"return 1";
+
+static const char release_lua[] =
+	"if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end "
+	"if ARGV[2] == '0' then return redis.call('DEL', KEYS[1]) end "
+	"return redis.call('PEXPIRE', KEYS[1], ARGV[2])";
+
+struct batch {
+	char   *text;            /* valid entries, newline-separated */
+	size_t  tlen;
+	char  **fields, **orgs;  /* one per valid entry, sorted before use */
+	char   *store;           /* the strings behind fields and orgs */
+	int     n;               /* valid entries */
+};
+
+static void
+batch_free(struct batch *b)
+{
+	free(b->text);
+	free(b->fields);
+	free(b->orgs);
+	free(b->store);
+	memset(b, 0, sizeof(*b));
+}
+
+static int
+batch_build(struct batch *b, const redisReply *list)
+{
+	size_t n = list->elements;
+	b->text = malloc(n * (ENTRY_MAX + 1) + 1);
+	b->fields = malloc(n * sizeof(char *));
+	b->orgs = malloc(n * sizeof(char *));
+	b->store = malloc(n * 80);
+	if (!b->text || !b->fields || !b->orgs || !b->store)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const redisReply *e = list->element[i];
+		char *org = b->store + (size_t)b->n * 80, *field = org + 40;
+		if (e->type != REDIS_REPLY_STRING || e->len > ENTRY_MAX ||
+		    !valid_entry(e->str, e->len, org, field)) {
+			log_msg(LOG_WARN, "skipping a malformed entry in the view queue");
+			continue;
+		}
+		if (b->tlen)
+			b->text[b->tlen++] = '\n';
+		memcpy(b->text + b->tlen, e->str, e->len);
+		b->tlen += e->len;
+		b->orgs[b->n] = org;
+		b->fields[b->n++] = field;
+	}
+	b->text[b->tlen] = '\0';
+	qsort(b->fields, (size_t)b->n, sizeof(char *), cmp_str);
+	qsort(b->orgs, (size_t)b->n, sizeof(char *), cmp_str);
+	return 0;
+}
+
+/* The script's arguments: first entry, count, fields with counts, version keys and values. */
+static int
+trim(struct app *app, const redisReply *list, struct batch *b)
+{
+	int max = 8 + 4 * b->n; /* 8 fixed, 2 per field, 2 per organization */
+	const char **argv = malloc((size_t)max * sizeof(char *));
+	size_t *lens = malloc((size_t)max * sizeof(size_t));
+	char *num = malloc((size_t)(b->n + 1) * 24 + 24), *keys = malloc((size_t)(b->n + 1) * 104);
+	int argc = 0, nf = 0, rc = -1;
+	if (!argv || !lens || !num || !keys)
+		goto out;
+#define ARG(s, l) (argv[argc] = (s), lens[argc++] = (l))
+	ARG("EVAL", 4);
+	ARG(trim_lua, sizeof(trim_lua) - 1);
+	ARG("2", 1);
+	ARG(QUEUE, strlen(QUEUE));
+	ARG(PENDING, strlen(PENDING));
+	const redisReply *first = list->element[0];
+	ARG(first->str, first->len);
+	char *np = num;
+	np += sprintf(np, "%zu", list->elements) + 1;
+	ARG(num, strlen(num));
+	int nf_at = argc;
+	ARG("", 0);
+	for (int i = 0; i < b->n;) {
+		int j = i;
+		while (j < b->n && strcmp(b->fields[j], b->fields[i]) == 0)
+			j++;
+		ARG(b->fields[i], strlen(b->fields[i]));
+		int w = sprintf(np, "%d", j - i);
+		ARG(np, (size_t)w);
+		np += w + 1;
+		nf++;
+		i = j;
+	}
+	int w = sprintf(np, "%d", nf);
+	argv[nf_at] = np;
+	lens[nf_at] = (size_t)w;
+	char *kp = keys;
+	for (int i = 0; i < b->n; i++) {
+		if (i > 0 && strcmp(b->orgs[i], b->orgs[i - 1]) == 0)
+			continue;
+		rcache_version_key(b->orgs[i], kp, 80);
+		ARG(kp, strlen(kp));
+		rcache_new_version(kp + 80);
+		ARG(kp + 80, 16);
+		kp += 104;
+	}
+#undef ARG
+	redisReply *x = redis_cmd(&app->redis, argc, argv, lens);
+	rc = x && x->type == REDIS_REPLY_INTEGER && x->integer == 1 ? 0 : -1;
+	if (x && x->type == REDIS_REPLY_ERROR)
+		log_msg(LOG_ERROR, "view queue trim failed: %s", x->str);
+	freeReplyObject(x);
+out:
+	free(argv);
+	free(lens);
+	free(num);
+	free(keys);
+	return rc;
+}
+
+/* One batch: 1 moved and more may follow, 0 queue empty, -1 stop. *moved += entries. */
+static int
+flush_batch(struct app *app, long *moved)
+{
+	char hi[16];
+	snprintf(hi, sizeof(hi), "%d", BATCH - 1);
+	const char *argv[] = { "LRANGE", QUEUE, "0", hi };
+	redisReply *list = redis_cmd(&app->redis, 4, argv, NULL);
+	if (list == NULL || list->type != REDIS_REPLY_ARRAY) {
+		freeReplyObject(list);
+		return -1;
+	}
+	if (list->elements == 0) {
+		freeReplyObject(list);
+		return 0;
+	}
+	struct batch b;
+	memset(&b, 0, sizeof(b));
+	int rc = -1;
+	if (batch_build(&b, list) < 0)
+		goto out;
+	if (b.n > 0) {
+		struct db *db = &app->db;
+		const char *p[1] = { b.text };
+		PGresult *res = NULL;
+		if (db_begin(db, NULL, NULL) == DB_OK)
+			res = db_exec_commit(db, &record_stmt, p);
+		if (res == NULL) {
+			log_msg(LOG_WARN, "views stay queued in Redis: PostgreSQL did not take them (%s)",
+			    db->msg);
+			goto out;
+		}
+		PQclear(res);
+	}
+	if (trim(app, list, &b) < 0)
+		goto out;
+	*moved += (long)list->elements;
+	rc = list->elements == BATCH ? 1 : 0;
+out:
+	batch_free(&b);
+	freeReplyObject(list);
+	return rc;
+}
+
+/* hold_ms: how long the lock stays after the flush (0: released at once). */
+static long
+flush(struct app *app, long hold_ms)
+{
+	char token[17], hold[24];
+	rcache_new_version(token);
+	const char *lock[] = { "SET", LOCK, token, "NX", "PX", "60000" };
+	redisReply *x = redis_cmd(&app->redis, 6, lock, NULL);
+	bool mine = x && x->type == REDIS_REPLY_STATUS;
+	freeReplyObject(x);
+	if (!mine)
+		return -1;
+	long moved = 0;
+	int rc = 1;
+	for (int round = 0; round < MAX_ROUNDS && rc == 1; round++)
+		rc = flush_batch(app, &moved);
+	snprintf(hold, sizeof(hold), "%ld", hold_ms);
+	const char *rel[] = { "EVAL", release_lua, "1", LOCK, token, hold };
+	freeReplyObject(redis_cmd(&app->redis, 6, rel, NULL));
+	return rc < 0 ? -1 : moved;
+}
+
+void
+views_flush_due(struct app *app)
+{
+	uint64_t now = util_now_us();
+	if (now < app->views_next_us)
+		return;
+	app->views_next_us = now + (uint64_t)app->cfg->views_flush_ms * 1000u;
+	if (app->db.in_tx || redis_ensure(&app->redis) < 0)
+		return;
+	flush(app, app->cfg->views_flush_ms);
+}
+
+long
+views_flush_now(struct app *app)
+{
+	return flush(app, 0);
+}

@@ -1,0 +1,30 @@
+/* views.h — counting views out of the read path: each view is queued in Redis (and counted
+ * there until it reaches PostgreSQL), and one worker at a time moves the queue into
+ * PostgreSQL in batches (analytics rows and view counts). While Redis is away a view is
+ * written to PostgreSQL at once. */
+#ifndef WEBIX_VIEWS_H
+#define WEBIX_VIEWS_H
+#include "app.h"
+#include "request.h"
+#include "response.h"
+
+/*
+ * Count one view of a webtoon (episode NULL) or of an episode, in org, by the caller
+ * (r->user_id; NULL for public readers). Call it after the read's transaction is over.
+ * Returns how many views of the object PostgreSQL does not have yet, this one included
+ * — add it to the count the read returned; 0 when the view could not be recorded at all.
+ */
+long long views_count(struct req *, const char *org, const char *webtoon, const char *episode);
+
+/* Answer 200 with data (JSON text of a webtoon or an episode), its viewCount raised by
+ * extra. Returns 0. */
+int views_reply(struct req *, struct resp *, const char *data, long long extra);
+
+/* Between requests: at most every VIEWS_FLUSH_MS across all workers and servers, move
+ * queued views into PostgreSQL. Needs no transaction open. */
+void views_flush_due(struct app *);
+/* Move every queued view now. The number moved, or -1 (Redis or PostgreSQL away, or
+ * another flush holds the lock). */
+long views_flush_now(struct app *);
+void views_register(void);
+#endif
