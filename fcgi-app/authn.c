@@ -44,7 +44,7 @@ revoked_in_redis(struct req *r, const char *sid, const char *uid)
 }
 
 int
-authn_require(struct req *r, struct resp *rs)
+authn_require_token(struct req *r, struct resp *rs)
 {
 	const char *h = r->authorization;
 	if (h == NULL || strncmp(h, "Bearer ", 7) != 0 || h[7] == '\0')
@@ -52,30 +52,54 @@ authn_require(struct req *r, struct resp *rs)
 	struct access_claims c;
 	if (token_verify_access(&r->app->keys, h + 7, time(NULL), &c) < 0)
 		return invalid(r, rs);
-	int rv = revoked_in_redis(r, c.session_id, c.user_id);
-	/* Redis (re)connected in this very request, or missed a revocation: until this
-	 * worker has pushed the recent revocations into it, its "not revoked" is no answer */
-	if (rv == 0 && r->app->revocation_sync_due)
-		rv = -1;
-	if (rv < 0) {
-		/* Redis down: ask PostgreSQL */
-		struct db *db = &r->app->db;
-		if (db_begin(db, NULL, c.user_id) != DB_OK)
-			return resp_db_error(r, rs, db);
-		const char *p[2] = { c.session_id, c.user_id };
-		PGresult *res = db_exec_commit(db, &authn_stmts[0], p);
-		if (res == NULL)
-			return resp_db_error(r, rs, db);
-		rv = PQntuples(res) == 0;
-		PQclear(res);
-	}
-	if (rv)
-		return invalid(r, rs);
 	r->user_id = arena_strdup(&r->arena, c.user_id);
 	r->session_id = arena_strdup(&r->arena, c.session_id);
 	r->user_email = arena_strdup(&r->arena, c.email);
 	r->user_role = arena_strdup(&r->arena, c.role);
 	return 0;
+}
+
+int
+authn_finish(struct req *r, struct resp *rs, int revoked)
+{
+	if (revoked < 0)
+		revoked = revoked_in_redis(r, r->session_id, r->user_id);
+	/* Redis (re)connected in this very request, or missed a revocation: until this
+	 * worker has pushed the recent revocations into it, its "not revoked" is no answer */
+	if (revoked == 0 && r->app->revocation_sync_due)
+		revoked = -1;
+	if (revoked < 0) {
+		/* Redis down: ask PostgreSQL */
+		struct db *db = &r->app->db;
+		if (db_begin(db, NULL, r->user_id) != DB_OK)
+			return resp_db_error(r, rs, db);
+		const char *p[2] = { r->session_id, r->user_id };
+		PGresult *res = db_exec_commit(db, &authn_stmts[0], p);
+		if (res == NULL)
+			return resp_db_error(r, rs, db);
+		revoked = PQntuples(res) == 0;
+		PQclear(res);
+	}
+	if (revoked) {
+		r->user_id = r->session_id = r->user_email = r->user_role = NULL;
+		return invalid(r, rs);
+	}
+	return 0;
+}
+
+int
+authn_require(struct req *r, struct resp *rs)
+{
+	if (authn_require_token(r, rs) < 0)
+		return -1;
+	return authn_finish(r, rs, -1);
+}
+
+void
+authn_revocation_keys(const struct req *r, char ks[64], char ku[64])
+{
+	snprintf(ks, 64, "webix:rv:s:%s", r->session_id);
+	snprintf(ku, 64, "webix:rv:u:%s", r->user_id);
 }
 
 static void

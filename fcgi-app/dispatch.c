@@ -97,7 +97,10 @@ dispatch(struct req *r, struct resp *rs, body_reader rd, void *ctx)
 		return;
 	if ((m.route->flags & R_JSON) && parse_json(r, rs) < 0)
 		return;
-	if ((m.route->flags & R_AUTH) && authn_require(r, rs) < 0)
+	/* a cacheable route checks the token's revocation in the cache's round trip */
+	bool cacheable = (m.route->flags & (R_CACHE | R_ORG | R_AUTH)) == (R_CACHE | R_ORG | R_AUTH);
+	if ((m.route->flags & R_AUTH) && (cacheable ? authn_require_token(r, rs) :
+	    authn_require(r, rs)) < 0)
 		return;
 	if ((m.route->flags & R_TENANT_SUB) && r->tenant && *r->tenant &&
 	    strcasecmp(r->tenant, req_param(r, 0)) != 0) {
@@ -107,7 +110,9 @@ dispatch(struct req *r, struct resp *rs, body_reader rd, void *ctx)
 	if (m.route->flags & R_ORG) {
 		r->org_id = req_param(r, 0);
 		/* a cache hit stands for the access check too (see rcache.h) */
-		bool hit = (m.route->flags & R_CACHE) && rcache_lookup(r) > 0;
+		bool hit = cacheable && rcache_lookup(r) > 0;
+		if (cacheable && authn_finish(r, rs, r->rc_revoked) < 0)
+			return;
 		if (!hit && org_access_begin(r, rs) < 0)
 			return;
 	}

@@ -157,8 +157,9 @@ h_episode_get(struct req *r, struct resp *rs)
 		PQclear(res);
 		return resp_error(r, rs, 404, "not_found", "Episode not found", NULL);
 	}
-	long long extra = r->is_head ? 0 : views_count(r, r->org_id, p[0], p[1]);
-	views_reply(r, rs, PQgetvalue(res, 0, 0), extra);
+	long long written = -1;
+	long long extra = r->is_head ? 0 : views_count(r, r->org_id, p[0], p[1], &written);
+	views_reply(r, rs, PQgetvalue(res, 0, 0), extra, written);
 	PQclear(res);
 	return 0;
 }

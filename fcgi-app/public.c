@@ -95,8 +95,9 @@ reply_counted(struct req *r, struct resp *rs, PGresult *res, const char *wid, co
 	    NULL;
 	if (reply(r, rs, res, missing) < 0)
 		return -1;
+	long long written;
 	if (org && !r->is_head && (rs->status == 200 || rs->status == 304))
-		views_count(r, org, wid, eid);
+		views_count(r, org, wid, eid, &written);
 	return 0;
 }
 

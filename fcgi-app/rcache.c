@@ -1,11 +1,14 @@
 /* rcache.c — the member-read cache in Redis. Keys (values carry "<gen> <version>"):
  *   webix:c:gen                      global generation (webixctl cache flush, missed touches)
  *   webix:c:v:<org>                  the organization's version, replaced by every write
+ *   webix:c:w:<org>                  its view-count version, replaced by each flush of views
  *   webix:c:a:<org>:<user>:<perm>:<data>:<tenant>   the caller passed the access check
- *   webix:c:r:<lower-cased path>?<query>             "<gen> <version>\n<data JSON>"
+ *   webix:c:r:<lower-cased path>?<query>             "<tag>\n<data JSON>", the tag
+ *                                    "<gen> <version>" (+ " <view version>": R_CACHE_VIEWS)
  * Versions are random, never counters: a key lost (eviction, restart) can't come back
  * with a value an old entry still carries. */
 #include "rcache.h"
+#include "authn.h"
 #include "log.h"
 #include "router.h"
 #include "util.h"
@@ -28,13 +31,25 @@ rcache_new_version(char out[17])
 	util_hex(b, sizeof(b), out);
 }
 
-void
-rcache_version_key(const char *org, char *buf, size_t n)
+static void
+org_key(const char *prefix, const char *org, char *buf, size_t n)
 {
-	int k = snprintf(buf, n, "webix:c:v:");
+	int k = snprintf(buf, n, "%s", prefix);
 	for (const char *p = org; *p && (size_t)k + 1 < n; p++)
 		buf[k++] = (char)tolower((unsigned char)*p);
 	buf[(size_t)k < n ? (size_t)k : n - 1] = '\0';
+}
+
+void
+rcache_version_key(const char *org, char *buf, size_t n)
+{
+	org_key("webix:c:v:", org, buf, n);
+}
+
+void
+rcache_views_key(const char *org, char *buf, size_t n)
+{
+	org_key("webix:c:w:", org, buf, n);
 }
 
 static char *
@@ -56,44 +71,51 @@ int
 rcache_lookup(struct req *r)
 {
 	const struct config *cfg = r->app->cfg;
-	r->rc_gen = r->rc_ver = r->rc_akey = r->rc_rkey = NULL;
+	r->rc_atag = r->rc_tag = r->rc_akey = r->rc_rkey = NULL;
 	r->cached = NULL;
-	if (cfg->cache_ttl <= 0 || r->user_id == NULL || r->org_id == NULL)
+	r->rc_revoked = -1;
+	if (cfg->cache_ttl <= 0 || r->user_id == NULL || r->session_id == NULL || r->org_id == NULL)
 		return 0;
 	if (strlen(r->path) + strlen(r->query ? r->query : "") > MAX_KEY_INPUT)
 		return 0;
 	const struct route *rt = r->route;
 	const char *org = lower_dup(&r->arena, r->org_id);
-	char vkey[80];
+	char vkey[80], wkey[80];
 	rcache_version_key(org, vkey, sizeof(vkey));
+	rcache_views_key(org, wkey, sizeof(wkey));
 	const char *akey = arena_printf(&r->arena, "webix:c:a:%s:%s:%s:%d:%s", org,
 	    lower_dup(&r->arena, r->user_id), rt->permission ? rt->permission : "",
 	    (rt->flags & R_ANY_STATUS) ? 0 : 1, lower_dup(&r->arena, r->tenant));
 	const char *rkey = arena_printf(&r->arena, "webix:c:r:%s?%s",
 	    lower_dup(&r->arena, r->path), r->query ? r->query : "");
-	const char *argv[] = { "MGET", GEN_KEY, vkey, akey, rkey };
-	struct redis_cmdv cmd = { 5, argv, NULL };
+	char ks[64], ku[64];
+	authn_revocation_keys(r, ks, ku);
+	const char *argv[] = { "MGET", GEN_KEY, vkey, wkey, akey, rkey, ks, ku };
+	struct redis_cmdv cmd = { 8, argv, NULL };
 	redisReply *x = NULL;
 	if (redis_pipe(&r->app->redis, 1, &cmd, &x) < 0)
 		return 0;
-	if (x->type != REDIS_REPLY_ARRAY || x->elements != 4) {
+	if (x->type != REDIS_REPLY_ARRAY || x->elements != 7) {
 		freeReplyObject(x);
 		return 0;
 	}
+	r->rc_revoked = x->element[5]->type != REDIS_REPLY_NIL ||
+	    x->element[6]->type != REDIS_REPLY_NIL;
 	const char *gen = reply_str(x->element[0]), *ver = reply_str(x->element[1]);
-	const char *a = reply_str(x->element[2]);
-	const redisReply *rv = x->element[3];
+	const char *views = reply_str(x->element[2]), *a = reply_str(x->element[3]);
+	const redisReply *rv = x->element[4];
+	bool with_views = (rt->flags & R_CACHE_VIEWS) != 0;
 	r->rc_akey = akey;
 	r->rc_rkey = rkey;
-	r->rc_gen = gen ? arena_strdup(&r->arena, gen) : NULL;
-	r->rc_ver = ver ? arena_strdup(&r->arena, ver) : NULL;
+	if (gen && ver && (views || !with_views)) {
+		r->rc_atag = arena_printf(&r->arena, "%s %s", gen, ver);
+		r->rc_tag = with_views ? arena_printf(&r->arena, "%s %s", r->rc_atag, views) :
+		    r->rc_atag;
+	}
 	int hit = 0;
-	if (gen && ver && a && rv->type == REDIS_REPLY_STRING) {
-		size_t gl = strlen(gen), vl = strlen(ver), tl = gl + 1 + vl;
-		/* "<gen> <ver>" for the access, "<gen> <ver>\n<data>" for the answer */
-		hit = strlen(a) == tl && strncmp(a, gen, gl) == 0 && a[gl] == ' ' &&
-		    strcmp(a + gl + 1, ver) == 0 && rv->len > tl + 1 &&
-		    memcmp(rv->str, a, tl) == 0 && rv->str[tl] == '\n';
+	if (r->rc_tag && a && strcmp(a, r->rc_atag) == 0 && rv->type == REDIS_REPLY_STRING) {
+		size_t tl = strlen(r->rc_tag);
+		hit = rv->len > tl + 1 && memcmp(rv->str, r->rc_tag, tl) == 0 && rv->str[tl] == '\n';
 		if (hit) {
 			size_t n = rv->len - tl - 1;
 			char *d = arena_alloc(&r->arena, n + 1);
@@ -112,18 +134,19 @@ rcache_store(struct req *r, const char *data, const char *role)
 	const struct config *cfg = r->app->cfg;
 	if (cfg->cache_ttl <= 0 || r->rc_akey == NULL || r->rc_rkey == NULL)
 		return;
-	if (r->rc_gen == NULL || r->rc_ver == NULL) {
-		/* no version yet: make one; the next read can be cached */
-		char v[17], vkey[80];
+	if (r->rc_tag == NULL) {
+		/* a version is missing: make them; the next read can be cached */
+		char v[17], vkey[80], wkey[80];
 		rcache_new_version(v);
 		rcache_version_key(r->org_id, vkey, sizeof(vkey));
+		rcache_views_key(r->org_id, wkey, sizeof(wkey));
 		const char *g[] = { "SET", GEN_KEY, v, "NX" }, *o[] = { "SET", vkey, v, "NX" };
-		struct redis_cmdv cmds[2] = { { 4, g, NULL }, { 4, o, NULL } };
-		redisReply *x[2];
-		if (redis_pipe(&r->app->redis, 2, cmds, x) == 0) {
-			freeReplyObject(x[0]);
-			freeReplyObject(x[1]);
-		}
+		const char *w[] = { "SET", wkey, v, "NX" };
+		struct redis_cmdv cmds[3] = { { 4, g, NULL }, { 4, o, NULL }, { 4, w, NULL } };
+		redisReply *x[3];
+		if (redis_pipe(&r->app->redis, 3, cmds, x) == 0)
+			for (int i = 0; i < 3; i++)
+				freeReplyObject(x[i]);
 		return;
 	}
 	if (role == NULL || *role == '\0' || strcmp(role, "super_admin") == 0)
@@ -131,15 +154,14 @@ rcache_store(struct req *r, const char *data, const char *role)
 	size_t dl = strlen(data);
 	if (dl > MAX_DATA)
 		return;
-	const char *tag = arena_printf(&r->arena, "%s %s", r->rc_gen, r->rc_ver);
-	size_t tl = strlen(tag);
+	size_t tl = strlen(r->rc_tag);
 	char *val = arena_alloc(&r->arena, tl + 1 + dl);
-	memcpy(val, tag, tl);
+	memcpy(val, r->rc_tag, tl);
 	val[tl] = '\n';
 	memcpy(val + tl + 1, data, dl);
 	char ttl[24];
 	snprintf(ttl, sizeof(ttl), "%ld", cfg->cache_ttl);
-	const char *a[] = { "SET", r->rc_akey, tag, "EX", ttl };
+	const char *a[] = { "SET", r->rc_akey, r->rc_atag, "EX", ttl };
 	const char *d[] = { "SET", r->rc_rkey, val, "EX", ttl };
 	size_t dlens[] = { 3, strlen(r->rc_rkey), tl + 1 + dl, 2, strlen(ttl) };
 	struct redis_cmdv cmds[2] = { { 5, a, NULL }, { 5, d, dlens } };

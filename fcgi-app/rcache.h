@@ -1,6 +1,8 @@
 /* rcache.h — a Redis cache of member reads (R_CACHE routes): the answer's data and the
  * caller's access, both tagged with the organization's version. Any write in the
- * organization replaces the version, so nothing cached before it is served again. */
+ * organization replaces the version, so nothing cached before it is served again.
+ * Answers that show view counts (lists) carry a second version, replaced whenever views
+ * are written to PostgreSQL. */
 #ifndef WEBIX_RCACHE_H
 #define WEBIX_RCACHE_H
 #include "app.h"
@@ -10,7 +12,9 @@
  * Before the access check of a cacheable GET: one round trip reads the global generation,
  * the organization's version, the caller's cached access and the cached answer. 1: a hit,
  * r->cached holds the data JSON and access is granted as it was when cached; 0: a miss
- * (also when the cache is off or Redis is away), remembered for rcache_store.
+ * (also when the cache is off or Redis is away), remembered for rcache_store. The same
+ * round trip reads the caller's revocation keys: r->rc_revoked 1/0, or -1 when not read
+ * (pass it to authn_finish before answering anything).
  */
 int  rcache_lookup(struct req *);
 /* After a miss answered 200: keep data and the caller's access under the versions the
@@ -26,6 +30,9 @@ int  rcache_touch_all(struct app *);
 void rcache_due(struct app *);
 /* The version key of org (lower-cased) into buf (>= 64 bytes). */
 void rcache_version_key(const char *org, char *buf, size_t n);
+/* The key of org's view-count version (R_CACHE_VIEWS answers), replaced by each flush of
+ * views (views.c), into buf (>= 64 bytes). */
+void rcache_views_key(const char *org, char *buf, size_t n);
 /* A fresh random version (17 bytes: 16 hex digits). */
 void rcache_new_version(char out[17]);
 #endif

@@ -42,8 +42,9 @@ struct req {
 	const char   *user_id, *user_email, *user_role, *session_id;
 	const char   *org_id;         /* the organization this request acts in */
 	/* the response cache (rcache.c): what the lookup saw, and a hit's data */
-	const char   *rc_gen, *rc_ver, *rc_akey, *rc_rkey;
+	const char   *rc_atag, *rc_tag, *rc_akey, *rc_rkey; /* tags NULL: a version is missing */
 	const char   *cached;         /* the data JSON of a cache hit (access already granted) */
+	int           rc_revoked;     /* the lookup read the revocation keys: 1/0; -1 it did not */
 	uint64_t      start_us;
 };
 

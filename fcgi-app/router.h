@@ -18,6 +18,7 @@ typedef int (*handler_fn)(struct req *, struct resp *);
 #define R_TENANT_SUB 16u /* param 0 is a subdomain: on a tenant host it must be the tenant */
 #define R_CACHE  64u  /* R_ORG GET answered from the read cache when it can (rcache.c); the
                        * handler answers r->cached, or reads and calls rcache_store */
+#define R_CACHE_VIEWS 128u /* R_CACHE answer that also shows written view counts (lists) */
 
 struct route {
 	const char *method;

@@ -45,7 +45,8 @@ const struct route routes[] = {
 #define WID WT "/{webtoonId:uuid}"
 #define EP WID "/episodes/{episodeId:uuid}"
 	{ "POST",   WT,  h_webtoon_create, "content:write",  R_JSON | R_AUTH | R_ORG },
-	{ "GET",    WT,  h_webtoon_list,   "content:read",   R_AUTH | R_ORG | R_CACHE },
+	{ "GET",    WT,  h_webtoon_list,   "content:read",   R_AUTH | R_ORG | R_CACHE |
+	  R_CACHE_VIEWS },
 	{ "GET",    WID, h_webtoon_get,    "content:read",   R_AUTH | R_ORG | R_CACHE },
 	{ "PUT",    WID, h_webtoon_update, "content:write",  R_JSON | R_AUTH | R_ORG },
 	{ "DELETE", WID, h_webtoon_delete, "content:delete", R_AUTH | R_ORG },

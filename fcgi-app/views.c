@@ -1,12 +1,14 @@
 /* views.c — views counted through Redis and written to PostgreSQL in batches.
  *   webix:views:q     list of "<event id> <org> <user|-> <webtoon> <episode|-> <unix ms>"
  *   webix:views:p     hash "w:<webtoon>" / "e:<episode>" → views queued, not yet in PostgreSQL
+ *   webix:views:db    hash, same fields → view_count in PostgreSQL after the last flush
  *   webix:views:lock  held by the one flushing; kept VIEWS_FLUSH_MS after a flush, so the
  *                     workers of all servers flush once per interval between them
  * A batch is written (sql/008 views_record: analytics rows keyed by the event id, view
  * counts raised by the rows actually inserted), then — only if the queue still starts with
- * it — trimmed, its pending counts lowered and its organizations' cached reads
- * invalidated, in one script. A flush that dies midway leaves the batch queued; the next
+ * it — trimmed, its pending counts lowered, the new counts noted and its organizations'
+ * cached lists invalidated, in one script: a reader sees "in PostgreSQL + pending" move
+ * from before to after the batch at once, and cached webtoons need not be dropped. A flush that dies midway leaves the batch queued; the next
  * one writes it again and the event ids make that a no-op. */
 #include "views.h"
 #include "log.h"
@@ -21,12 +23,13 @@
 #define QUEUE "webix:views:q"
 #define PENDING "webix:views:p"
 #define LOCK "webix:views:lock"
+#define DBCOUNT "webix:views:db"
 #define BATCH 1000
 #define MAX_ROUNDS 50
 #define ENTRY_MAX 200
 
 static const struct db_stmt record_stmt = { "views_record",
-	"SELECT views_record(string_to_array($1, chr(10)))", 1 };
+	"SELECT field, total FROM views_record(string_to_array($1, chr(10)))", 1 };
 
 void
 views_register(void)
@@ -52,8 +55,10 @@ now_ms(void)
 }
 
 long long
-views_count(struct req *r, const char *org, const char *webtoon, const char *episode)
+views_count(struct req *r, const char *org, const char *webtoon, const char *episode,
+    long long *written)
 {
+	*written = -1;
 	char eid[37];
 	if (util_uuid4(eid) < 0)
 		return 0;
@@ -63,14 +68,17 @@ views_count(struct req *r, const char *org, const char *webtoon, const char *epi
 	const char *field = arena_printf(&r->arena, "%c:%s", episode ? 'e' : 'w',
 	    lower_dup(&r->arena, episode ? episode : webtoon));
 	const char *push[] = { "RPUSH", QUEUE, entry }, *incr[] = { "HINCRBY", PENDING, field, "1" };
-	struct redis_cmdv cmds[2] = { { 3, push, NULL }, { 4, incr, NULL } };
-	redisReply *x[2];
-	if (redis_pipe(&r->app->redis, 2, cmds, x) == 0) {
+	const char *get[] = { "HGET", DBCOUNT, field };
+	struct redis_cmdv cmds[3] = { { 3, push, NULL }, { 4, incr, NULL }, { 3, get, NULL } };
+	redisReply *x[3];
+	if (redis_pipe(&r->app->redis, 3, cmds, x) == 0) {
 		bool queued = x[0]->type == REDIS_REPLY_INTEGER;
 		long long pending = x[1]->type == REDIS_REPLY_INTEGER && x[1]->integer > 0 ?
 		    x[1]->integer : 1;
-		freeReplyObject(x[0]);
-		freeReplyObject(x[1]);
+		if (x[2]->type == REDIS_REPLY_STRING)
+			*written = strtoll(x[2]->str, NULL, 10);
+		for (int i = 0; i < 3; i++)
+			freeReplyObject(x[i]);
 		if (queued)
 			return pending;
 	}
@@ -90,13 +98,16 @@ views_count(struct req *r, const char *org, const char *webtoon, const char *epi
 }
 
 int
-views_reply(struct req *r, struct resp *rs, const char *data, long long extra)
+views_reply(struct req *r, struct resp *rs, const char *data, long long extra,
+    long long written)
 {
-	json_object *o = extra > 0 ? json_tokener_parse(data) : NULL, *vc;
+	json_object *o = extra > 0 || written >= 0 ? json_tokener_parse(data) : NULL, *vc;
 	if (o != NULL && json_object_object_get_ex(o, "viewCount", &vc) &&
 	    json_object_is_type(vc, json_type_int)) {
-		json_object_object_add(o, "viewCount",
-		    json_object_new_int64(json_object_get_int64(vc) + extra));
+		long long base = json_object_get_int64(vc);
+		if (written > base)
+			base = written;
+		json_object_object_add(o, "viewCount", json_object_new_int64(base + extra));
 		resp_ok(rs, 200, NULL, o);
 		return 0;
 	}
@@ -145,15 +156,19 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Trim the batch if the queue still starts with it; lower pending counts; new versions. */
+/* Trim the batch if the queue still starts with it; lower pending counts; note the counts
+ * now in PostgreSQL; new list versions. ARGV: first entry, entries, nf, nf × (field,
+ * views), nd, nd × (field, count), then (version key, version) pairs. */
 static const char trim_lua[] =
 	"if redis.call('LINDEX', KEYS[1], 0) ~= ARGV[1] then return 0 end "
 	"redis.call('LTRIM', KEYS[1], tonumber(ARGV[2]), -1) "
-	"local nf = tonumber(ARGV[3]) local i = 4 "
-	"for j = 1, nf do "
+	"local i = 4 "
+	"for j = 1, tonumber(ARGV[3]) do "
 	"  if redis.call('HINCRBY', KEYS[2], ARGV[i], -tonumber(ARGV[i + 1])) <= 0 then "
 	"    redis.call('HDEL', KEYS[2], ARGV[i]) end "
 	"  i = i + 2 end "
+	"local nd = tonumber(ARGV[i]) i = i + 1 "
+	"for j = 1, nd do redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1]) i = i + 2 end "
 	"while i < #ARGV do redis.call('SET', ARGV[i], ARGV[i + 1]) i = i + 2 end "
 	"return 1";
 
@@ -213,26 +228,29 @@ batch_build(struct batch *b, const redisReply *list)
 
 /* The script's arguments: first entry, count, fields with counts, version keys and values. */
 static int
-trim(struct app *app, const redisReply *list, struct batch *b)
+trim(struct app *app, const redisReply *list, struct batch *b, const PGresult *counts)
 {
-	int max = 8 + 4 * b->n; /* 8 fixed, 2 per field, 2 per organization */
+	int nd = counts ? PQntuples(counts) : 0;
+	int max = 10 + 4 * b->n + 2 * nd; /* fixed, 2 per field, 2 per organization, counts */
 	const char **argv = malloc((size_t)max * sizeof(char *));
 	size_t *lens = malloc((size_t)max * sizeof(size_t));
-	char *num = malloc((size_t)(b->n + 1) * 24 + 24), *keys = malloc((size_t)(b->n + 1) * 104);
+	char *num = malloc((size_t)(b->n + 2) * 24 + 24), *keys = malloc((size_t)(b->n + 1) * 104);
 	int argc = 0, nf = 0, rc = -1;
 	if (!argv || !lens || !num || !keys)
 		goto out;
 #define ARG(s, l) (argv[argc] = (s), lens[argc++] = (l))
 	ARG("EVAL", 4);
 	ARG(trim_lua, sizeof(trim_lua) - 1);
-	ARG("2", 1);
+	ARG("3", 1);
 	ARG(QUEUE, strlen(QUEUE));
 	ARG(PENDING, strlen(PENDING));
+	ARG(DBCOUNT, strlen(DBCOUNT));
 	const redisReply *first = list->element[0];
 	ARG(first->str, first->len);
 	char *np = num;
-	np += sprintf(np, "%zu", list->elements) + 1;
-	ARG(num, strlen(num));
+	int w = sprintf(np, "%zu", list->elements);
+	ARG(np, (size_t)w);
+	np += w + 1;
 	int nf_at = argc;
 	ARG("", 0);
 	for (int i = 0; i < b->n;) {
@@ -240,20 +258,27 @@ trim(struct app *app, const redisReply *list, struct batch *b)
 		while (j < b->n && strcmp(b->fields[j], b->fields[i]) == 0)
 			j++;
 		ARG(b->fields[i], strlen(b->fields[i]));
-		int w = sprintf(np, "%d", j - i);
+		w = sprintf(np, "%d", j - i);
 		ARG(np, (size_t)w);
 		np += w + 1;
 		nf++;
 		i = j;
 	}
-	int w = sprintf(np, "%d", nf);
+	w = sprintf(np, "%d", nf);
 	argv[nf_at] = np;
 	lens[nf_at] = (size_t)w;
+	np += w + 1;
+	w = sprintf(np, "%d", nd);
+	ARG(np, (size_t)w);
+	for (int i = 0; i < nd; i++) {
+		ARG(PQgetvalue(counts, i, 0), (size_t)PQgetlength(counts, i, 0));
+		ARG(PQgetvalue(counts, i, 1), (size_t)PQgetlength(counts, i, 1));
+	}
 	char *kp = keys;
 	for (int i = 0; i < b->n; i++) {
 		if (i > 0 && strcmp(b->orgs[i], b->orgs[i - 1]) == 0)
 			continue;
-		rcache_version_key(b->orgs[i], kp, 80);
+		rcache_views_key(b->orgs[i], kp, 80);
 		ARG(kp, strlen(kp));
 		rcache_new_version(kp + 80);
 		ARG(kp + 80, 16);
@@ -292,12 +317,12 @@ flush_batch(struct app *app, long *moved)
 	struct batch b;
 	memset(&b, 0, sizeof(b));
 	int rc = -1;
+	PGresult *res = NULL;
 	if (batch_build(&b, list) < 0)
 		goto out;
 	if (b.n > 0) {
 		struct db *db = &app->db;
 		const char *p[1] = { b.text };
-		PGresult *res = NULL;
 		if (db_begin(db, NULL, NULL) == DB_OK)
 			res = db_exec_commit(db, &record_stmt, p);
 		if (res == NULL) {
@@ -305,13 +330,13 @@ flush_batch(struct app *app, long *moved)
 			    db->msg);
 			goto out;
 		}
-		PQclear(res);
 	}
-	if (trim(app, list, &b) < 0)
+	if (trim(app, list, &b, res) < 0)
 		goto out;
 	*moved += (long)list->elements;
 	rc = list->elements == BATCH ? 1 : 0;
 out:
+	PQclear(res);
 	batch_free(&b);
 	freeReplyObject(list);
 	return rc;

@@ -11,14 +11,17 @@
 /*
  * Count one view of a webtoon (episode NULL) or of an episode, in org, by the caller
  * (r->user_id; NULL for public readers). Call it after the read's transaction is over.
- * Returns how many views of the object PostgreSQL does not have yet, this one included
- * — add it to the count the read returned; 0 when the view could not be recorded at all.
+ * Returns how many views of the object PostgreSQL does not have yet, this one included;
+ * 0 when the view could not be recorded at all. *written is the object's view_count in
+ * PostgreSQL as of the last flush, -1 when unknown (no flush wrote it since Redis started).
  */
-long long views_count(struct req *, const char *org, const char *webtoon, const char *episode);
+long long views_count(struct req *, const char *org, const char *webtoon, const char *episode,
+    long long *written);
 
-/* Answer 200 with data (JSON text of a webtoon or an episode), its viewCount raised by
- * extra. Returns 0. */
-int views_reply(struct req *, struct resp *, const char *data, long long extra);
+/* Answer 200 with data (JSON text of a webtoon or an episode) whose viewCount is
+ * max(its own, written) + extra: what PostgreSQL has and what is queued. Returns 0. */
+int views_reply(struct req *, struct resp *, const char *data, long long extra,
+    long long written);
 
 /* Between requests: at most every VIEWS_FLUSH_MS across all workers and servers, move
  * queued views into PostgreSQL. Needs no transaction open. */

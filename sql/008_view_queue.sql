@@ -8,18 +8,17 @@ CREATE UNIQUE INDEX analytics_event_idx ON analytics (event_id);
 -- p_events: "<event id> <org> <user|-> <webtoon> <episode|-> <unix ms>" each (validated by
 -- the caller). Per organization, in its own tenant context: the analytics rows (webtoon_views,
 -- or episode_views when there is an episode), then view_count of the webtoons and episodes
--- that still exist. Views of an organization that is gone are dropped. Returns the rows
--- inserted.
-CREATE FUNCTION views_record(p_events text[]) RETURNS integer
+-- that still exist. Views of an organization that is gone are dropped. Returns the new
+-- view_count of every webtoon ('w:<id>') and episode ('e:<id>') it raised.
+CREATE FUNCTION views_record(p_events text[]) RETURNS TABLE (field text, total bigint)
     LANGUAGE plpgsql AS $$
 DECLARE
     o uuid;
-    k integer;
-    n integer := 0;
 BEGIN
     FOR o IN SELECT DISTINCT split_part(e, ' ', 2)::uuid FROM unnest(p_events) e LOOP
         CONTINUE WHEN NOT EXISTS (SELECT 1 FROM organizations WHERE id = o);
         PERFORM set_config('app.org_id', o::text, true);
+        RETURN QUERY
         WITH ev AS (
             SELECT split_part(e, ' ', 1)::uuid AS id,
                    nullif(split_part(e, ' ', 3), '-')::uuid AS u,
@@ -42,17 +41,15 @@ BEGIN
             FROM (SELECT webtoon_id, count(*) AS n FROM ins WHERE episode_id IS NULL
                   GROUP BY webtoon_id) c
             WHERE x.id = c.webtoon_id AND x.org_id = o
-            RETURNING 1),
+            RETURNING 'w:' || x.id, x.view_count),
         ec AS (
             UPDATE episodes x SET view_count = x.view_count + c.n
             FROM (SELECT episode_id, count(*) AS n FROM ins WHERE episode_id IS NOT NULL
                   GROUP BY episode_id) c
             WHERE x.id = c.episode_id AND x.org_id = o
-            RETURNING 1)
-        SELECT count(*) INTO k FROM ins;
-        n := n + k;
+            RETURNING 'e:' || x.id, x.view_count)
+        SELECT * FROM wc UNION ALL SELECT * FROM ec;
     END LOOP;
-    RETURN n;
 END
 $$;
 

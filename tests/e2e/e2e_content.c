@@ -1257,6 +1257,7 @@ static void t_list_setup(struct h_case *c)
 		    200, NULL, "view"));
 	REQUIRE(expect_ok(c, call(c, "GET", TOK(RO_ADMIN), w_path(L.id, l_ids[4]), NULL), 200,
 	    NULL, "view"));
+	h_flush_views(c); /* lists show the views written to PostgreSQL */
 	l_ready = 1;
 }
 
