@@ -116,6 +116,28 @@ views_reply(struct req *r, struct resp *rs, const char *data, long long extra,
 	return 0;
 }
 
+int
+views_reply_counted(struct req *r, struct resp *rs, const char *data, long long extra,
+    long long written)
+{
+	char *end;
+	long long base = strtoll(data, &end, 10);
+	if (end == data || end[0] != ' ' || end[1] != '{' || end[2] == '}' || end[2] == '\0') {
+		log_msg(LOG_ERROR, "views_reply_counted: unexpected data");
+		return resp_error(r, rs, 500, "internal", "Internal server error", NULL);
+	}
+	if (written > base)
+		base = written;
+	char head[48];
+	int hn = snprintf(head, sizeof(head), "{\"viewCount\":%lld,", base + extra);
+	size_t rest = strlen(end + 2);
+	char *out = arena_alloc(&r->arena, (size_t)hn + rest + 1);
+	memcpy(out, head, (size_t)hn);
+	memcpy(out + hn, end + 2, rest + 1);
+	resp_ok_raw(r, rs, 200, NULL, out);
+	return 0;
+}
+
 /* ---- the flush ---- */
 
 /* A queue entry as views_count writes it; anything else is skipped (and trimmed). */

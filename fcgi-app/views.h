@@ -23,6 +23,11 @@ long long views_count(struct req *, const char *org, const char *webtoon, const 
 int views_reply(struct req *, struct resp *, const char *data, long long extra,
     long long written);
 
+/* The same for data "<view_count> <JSON object without viewCount>" (as cached): no JSON
+ * is parsed, viewCount is put first. */
+int views_reply_counted(struct req *, struct resp *, const char *data, long long extra,
+    long long written);
+
 /* Between requests: at most every VIEWS_FLUSH_MS across all workers and servers, move
  * queued views into PostgreSQL. Needs no transaction open. */
 void views_flush_due(struct app *);

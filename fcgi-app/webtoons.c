@@ -23,11 +23,11 @@ static const struct db_stmt stmts[S__MAX] = {
 	  "created_by) VALUES ($1, app_org_id(), $2, $3, $4, coalesce(text_array($5::jsonb), '{}'), "
 	  "coalesce(text_array($6::jsonb), '{}'), app_user_id()) RETURNING " W_EXPAND, 6 },
 	[S_LIST] = { "webtoon_list", "SELECT (" WEBTOON_LIST_SQL("false") "), app_org_role()", 7 },
-	/* the read; its view is counted by views.c. The role decides whether the caller's
-	 * access may be cached (rcache.c) */
+	/* the read: "<view_count> <webtoon without viewCount>", what is cached; the view is
+	 * counted by views.c. The role decides whether the caller's access may be cached */
 	[S_VIEW] = { "webtoon_read",
-	  "SELECT webtoon_view(w, true, false), app_org_role() FROM webtoons w "
-	  "WHERE w.id = $1 AND w.org_id = app_org_id()", 1 },
+	  "SELECT w.view_count || ' ' || (webtoon_view(w, true, false) - 'viewCount'), "
+	  "app_org_role() FROM webtoons w WHERE w.id = $1 AND w.org_id = app_org_id()", 1 },
 	[S_UPDATE] = { "webtoon_update",
 	  "UPDATE webtoons w SET title = coalesce($2, title), "
 	  "description = CASE WHEN $3::boolean THEN $4 ELSE description END, "
@@ -149,7 +149,7 @@ h_webtoon_get(struct req *r, struct resp *rs)
 	long long written = -1;
 	long long extra = r->is_head ? 0 :
 	    views_count(r, r->org_id, req_param(r, 1), NULL, &written);
-	views_reply(r, rs, data, extra, written);
+	views_reply_counted(r, rs, data, extra, written);
 	PQclear(res);
 	return 0;
 }
