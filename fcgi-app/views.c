@@ -28,8 +28,10 @@
 #define MAX_ROUNDS 50
 #define ENTRY_MAX 200
 
+/* $1 the organizations, $2 for each its events "<event id> <user|-> <webtoon> <episode|-> <ms>"
+ * separated by newlines (PostgreSQL array literals) */
 static const struct db_stmt record_stmt = { "views_record",
-	"SELECT field, total FROM views_record(string_to_array($1, chr(10)))", 1 };
+	"SELECT field, total FROM views_record($1::uuid[], $2::text[])", 2 };
 
 void
 views_register(void)
@@ -84,7 +86,10 @@ views_count(struct req *r, const char *org, const char *webtoon, const char *epi
 	}
 	/* Redis away: the view goes to PostgreSQL now, in a transaction of its own */
 	struct db *db = &r->app->db;
-	const char *p[1] = { entry };
+	const char *p[2] = { arena_printf(&r->arena, "{%s}", lower_dup(&r->arena, org)),
+	    arena_printf(&r->arena, "{\"%s %s %s %s %llu\"}", eid,
+	    r->user_id ? lower_dup(&r->arena, r->user_id) : "-", lower_dup(&r->arena, webtoon),
+	    episode ? lower_dup(&r->arena, episode) : "-", now_ms()) };
 	PGresult *res = NULL;
 	if (db_begin(db, org, r->user_id) == DB_OK)
 		res = db_exec_commit(db, &record_stmt, p);
@@ -140,9 +145,16 @@ views_reply_counted(struct req *r, struct resp *rs, const char *data, long long 
 
 /* ---- the flush ---- */
 
-/* A queue entry as views_count writes it; anything else is skipped (and trimmed). */
+/* One valid queue entry: its organization first (records sort by it), its pending-count
+ * field, and the rest as views_record takes it. */
+#define REC 256
+#define REC_FIELD 40
+#define REC_REST 80
+
+/* A queue entry as views_count writes it into rec; false for anything else (skipped, and
+ * trimmed with its batch). */
 static bool
-valid_entry(const char *s, size_t n, char org[37], char field[40])
+valid_entry(const char *s, size_t n, char *rec)
 {
 	const char *tok[6];
 	size_t len[6];
@@ -165,10 +177,11 @@ valid_entry(const char *s, size_t n, char org[37], char field[40])
 	}
 	if (len[5] == 0 || len[5] > 15 || strspn(tok[5], "0123456789") < len[5])
 		return false;
-	memcpy(org, tok[1], 36);
-	org[36] = '\0';
+	snprintf(rec, 37, "%.36s", tok[1]);
 	bool ep = tok[4][0] != '-';
-	snprintf(field, 40, "%c:%.36s", ep ? 'e' : 'w', ep ? tok[4] : tok[3]);
+	snprintf(rec + REC_FIELD, 40, "%c:%.36s", ep ? 'e' : 'w', ep ? tok[4] : tok[3]);
+	snprintf(rec + REC_REST, REC - REC_REST, "%.*s %.*s %.*s %.*s %.*s", (int)len[0], tok[0],
+	    (int)len[2], tok[2], (int)len[3], tok[3], (int)len[4], tok[4], (int)len[5], tok[5]);
 	return true;
 }
 
@@ -200,19 +213,19 @@ static const char release_lua[] =
 	"return redis.call('PEXPIRE', KEYS[1], ARGV[2])";
 
 struct batch {
-	char   *text;            /* valid entries, newline-separated */
-	size_t  tlen;
-	char  **fields, **orgs;  /* one per valid entry, sorted before use */
-	char   *store;           /* the strings behind fields and orgs */
-	int     n;               /* valid entries */
+	char  *orgs, *events;    /* views_record's two array literals */
+	char **fields, **recs;   /* one per valid entry, sorted */
+	char  *store;            /* the records */
+	int    n;                /* valid entries */
 };
 
 static void
 batch_free(struct batch *b)
 {
-	free(b->text);
-	free(b->fields);
 	free(b->orgs);
+	free(b->events);
+	free(b->fields);
+	free(b->recs);
 	free(b->store);
 	memset(b, 0, sizeof(*b));
 }
@@ -221,30 +234,48 @@ static int
 batch_build(struct batch *b, const redisReply *list)
 {
 	size_t n = list->elements;
-	b->text = malloc(n * (ENTRY_MAX + 1) + 1);
+	b->orgs = malloc(n * 38 + 3);
+	b->events = malloc(n * (REC - REC_REST + 4) + 3);
 	b->fields = malloc(n * sizeof(char *));
-	b->orgs = malloc(n * sizeof(char *));
-	b->store = malloc(n * 80);
-	if (!b->text || !b->fields || !b->orgs || !b->store)
+	b->recs = malloc(n * sizeof(char *));
+	b->store = malloc(n * REC);
+	if (!b->orgs || !b->events || !b->fields || !b->recs || !b->store)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		const redisReply *e = list->element[i];
-		char *org = b->store + (size_t)b->n * 80, *field = org + 40;
+		char *rec = b->store + (size_t)b->n * REC;
 		if (e->type != REDIS_REPLY_STRING || e->len > ENTRY_MAX ||
-		    !valid_entry(e->str, e->len, org, field)) {
+		    !valid_entry(e->str, e->len, rec)) {
 			log_msg(LOG_WARN, "skipping a malformed entry in the view queue");
 			continue;
 		}
-		if (b->tlen)
-			b->text[b->tlen++] = '\n';
-		memcpy(b->text + b->tlen, e->str, e->len);
-		b->tlen += e->len;
-		b->orgs[b->n] = org;
-		b->fields[b->n++] = field;
+		b->recs[b->n] = rec;
+		b->fields[b->n++] = rec + REC_FIELD;
 	}
-	b->text[b->tlen] = '\0';
 	qsort(b->fields, (size_t)b->n, sizeof(char *), cmp_str);
-	qsort(b->orgs, (size_t)b->n, sizeof(char *), cmp_str);
+	qsort(b->recs, (size_t)b->n, sizeof(char *), cmp_str);
+	/* {org,…} and {"events of the first org","…"}, in the same order */
+	char *o = b->orgs, *ev = b->events;
+	*o++ = '{';
+	*ev++ = '{';
+	for (int i = 0; i < b->n; i++) {
+		bool first = i == 0 || strcmp(b->recs[i], b->recs[i - 1]) != 0;
+		if (first) {
+			if (i > 0) {
+				*o++ = ',';
+				*ev++ = '"';
+				*ev++ = ',';
+			}
+			o += sprintf(o, "%s", b->recs[i]);
+			*ev++ = '"';
+		} else
+			*ev++ = '\n';
+		ev += sprintf(ev, "%s", b->recs[i] + REC_REST);
+	}
+	if (b->n > 0)
+		*ev++ = '"';
+	strcpy(o, "}");
+	strcpy(ev, "}");
 	return 0;
 }
 
@@ -298,9 +329,9 @@ trim(struct app *app, const redisReply *list, struct batch *b, const PGresult *c
 	}
 	char *kp = keys;
 	for (int i = 0; i < b->n; i++) {
-		if (i > 0 && strcmp(b->orgs[i], b->orgs[i - 1]) == 0)
+		if (i > 0 && strcmp(b->recs[i], b->recs[i - 1]) == 0)
 			continue;
-		rcache_views_key(b->orgs[i], kp, 80);
+		rcache_views_key(b->recs[i], kp, 80);
 		ARG(kp, strlen(kp));
 		rcache_new_version(kp + 80);
 		ARG(kp + 80, 16);
@@ -344,7 +375,7 @@ flush_batch(struct app *app, long *moved)
 		goto out;
 	if (b.n > 0) {
 		struct db *db = &app->db;
-		const char *p[1] = { b.text };
+		const char *p[2] = { b.orgs, b.events };
 		if (db_begin(db, NULL, NULL) == DB_OK)
 			res = db_exec_commit(db, &record_stmt, p);
 		if (res == NULL) {

@@ -19,6 +19,8 @@ bench_settings() {
 	BENCH_TIMEOUT=${BENCH_TIMEOUT:-10}
 	BENCH_MEMORY_REQUESTS=${BENCH_MEMORY_REQUESTS:-100000}
 	BENCH_TOKENS=${BENCH_TOKENS:-10}
+	BENCH_WARMUP=${BENCH_WARMUP:-3}
+	[[ $BENCH_WARMUP =~ ^[0-9]+$ ]] || die "BENCH_WARMUP must be a number of seconds, not '$BENCH_WARMUP'"
 	BENCH_RUNS=${BENCH_RUNS:-health list get get_hot public login health}
 	local k
 	for k in BENCH_SECONDS BENCH_CONNECTIONS BENCH_THREADS BENCH_TIMEOUT BENCH_MEMORY_REQUESTS \
@@ -226,11 +228,26 @@ bench_wrk() {
 	log "  CPU ms/request: postgres api nginx redis wrk, machine busy %, others %: ${BENCH_CPU[$name]}"
 }
 
+# bench_warmup SCENARIO — BENCH_WARMUP seconds of the scenario, not measured: caches
+# (the read cache, PostgreSQL's buffers, TLS sessions) reach their steady state first.
+bench_warmup() {
+	((BENCH_WARMUP > 0)) && [[ $1 != login ]] || return 0
+	log "wrk warm-up: $1, ${BENCH_WARMUP}s (not measured)"
+	WEBIX_BASE_DOMAIN=${CFG[BASE_DOMAIN]} \
+		wrk -t"$BENCH_THREADS" -c"$BENCH_CONNECTIONS" -d"${BENCH_WARMUP}s" \
+		--timeout "${BENCH_TIMEOUT}s" -s "$REPO/bench/webix.lua" "$HTTPS_URL" -- "$1" \
+		"$BENCH_DIR/targets" >"$BENCH_DIR/warmup-$1.txt" 2>&1 &
+	CHILD=$!
+	wait "$CHILD" || { CHILD=; cat "$BENCH_DIR/warmup-$1.txt" >&2; die "wrk warm-up $1 failed"; }
+	CHILD=
+}
+
 bench_runs() {
 	local r name
 	declare -A times=()
 	for r in $BENCH_RUNS; do
 		bench_check "$r"
+		bench_warmup "$r"
 		times[$r]=$((${times[$r]:-0} + 1))
 		name=$r
 		((times[$r] == 1)) || name="$r#${times[$r]}"
