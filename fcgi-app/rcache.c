@@ -10,9 +10,12 @@
 #include "rcache.h"
 #include "authn.h"
 #include "log.h"
+#include "views.h"
 #include "router.h"
 #include "util.h"
 #include <ctype.h>
+#include <openssl/sha.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -67,6 +70,45 @@ reply_str(const redisReply *x)
 	return x && x->type == REDIS_REPLY_STRING ? x->str : NULL;
 }
 
+/*
+ * The lookup, in Redis: the versions, the access and the answer, the revocation keys; on a
+ * hit with a view to count, the view is queued in the same step (views.c's keys).
+ * KEYS gen, version, view version, access, answer, revoked session, revoked user
+ * [, queue, pending, written]; ARGV with-views (0/1) [, entry, field].
+ * Returns gen, version, view version, the answer on a hit (else nil), revoked (0/1),
+ * hit (0/1), pending and written (when counted).
+ */
+static const char lookup_lua[] =
+	"local m = redis.call('MGET', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]) "
+	"local revoked = (m[6] or m[7]) and 1 or 0 "
+	"local hit = 0 "
+	"if revoked == 0 and m[1] and m[2] and m[4] and m[5] then "
+	"  local atag = m[1] .. ' ' .. m[2] "
+	"  local tag = atag "
+	"  if ARGV[1] == '1' then tag = m[3] and (atag .. ' ' .. m[3]) or nil end "
+	"  if tag and m[4] == atag and string.sub(m[5], 1, #tag + 1) == tag .. '\\n' then "
+	"    hit = 1 end "
+	"end "
+	"local pending, written = false, false "
+	"if hit == 1 and #KEYS == 10 then "
+	"  redis.call('RPUSH', KEYS[8], ARGV[2]) "
+	"  pending = redis.call('HINCRBY', KEYS[9], ARGV[3], 1) "
+	"  written = redis.call('HGET', KEYS[10], ARGV[3]) "
+	"end "
+	"return {m[1], m[2], m[3], hit == 1 and m[5] or false, revoked, hit, pending, written}";
+
+static const char *
+lookup_sha(void)
+{
+	static char sha[41];
+	if (sha[0] == '\0') {
+		unsigned char md[SHA_DIGEST_LENGTH];
+		SHA1((const unsigned char *)lookup_lua, sizeof(lookup_lua) - 1, md);
+		util_hex(md, sizeof(md), sha);
+	}
+	return sha;
+}
+
 int
 rcache_lookup(struct req *r)
 {
@@ -74,11 +116,13 @@ rcache_lookup(struct req *r)
 	r->rc_atag = r->rc_tag = r->rc_akey = r->rc_rkey = NULL;
 	r->cached = NULL;
 	r->rc_revoked = -1;
+	r->rc_counted = false;
 	if (cfg->cache_ttl <= 0 || r->user_id == NULL || r->session_id == NULL || r->org_id == NULL)
 		return 0;
 	if (strlen(r->path) + strlen(r->query ? r->query : "") > MAX_KEY_INPUT)
 		return 0;
 	const struct route *rt = r->route;
+	bool with_views = (rt->flags & R_CACHE_VIEWS) != 0;
 	const char *org = lower_dup(&r->arena, r->org_id);
 	char vkey[80], wkey[80];
 	rcache_version_key(org, vkey, sizeof(vkey));
@@ -90,21 +134,44 @@ rcache_lookup(struct req *r)
 	    lower_dup(&r->arena, r->path), r->query ? r->query : "");
 	char ks[64], ku[64];
 	authn_revocation_keys(r, ks, ku);
-	const char *argv[] = { "MGET", GEN_KEY, vkey, wkey, akey, rkey, ks, ku };
-	struct redis_cmdv cmd = { 8, argv, NULL };
+	struct view_event ev;
+	bool count = (rt->flags & R_CACHE_COUNT) && !r->is_head &&
+	    views_event(r, org, req_param(r, 1), NULL, &ev) == 0;
+	const char *argv[16] = { "EVALSHA", lookup_sha(), count ? "10" : "7", GEN_KEY, vkey, wkey,
+	    akey, rkey, ks, ku };
+	int argc = 10;
+	if (count) {
+		argv[argc++] = ev.keys[0];
+		argv[argc++] = ev.keys[1];
+		argv[argc++] = ev.keys[2];
+	}
+	argv[argc++] = with_views ? "1" : "0";
+	if (count) {
+		argv[argc++] = ev.entry;
+		argv[argc++] = ev.field;
+	}
+	struct redis_cmdv cmd = { argc, argv, NULL };
 	redisReply *x = NULL;
 	if (redis_pipe(&r->app->redis, 1, &cmd, &x) < 0)
 		return 0;
-	if (x->type != REDIS_REPLY_ARRAY || x->elements != 7) {
+	if (x->type == REDIS_REPLY_ERROR && strncmp(x->str, "NOSCRIPT", 8) == 0) {
+		/* Redis (re)started: load the script by sending it once */
+		freeReplyObject(x);
+		argv[0] = "EVAL";
+		argv[1] = lookup_lua;
+		if (redis_pipe(&r->app->redis, 1, &cmd, &x) < 0)
+			return 0;
+	}
+	if (x->type != REDIS_REPLY_ARRAY || x->elements != 8) {
+		if (x->type == REDIS_REPLY_ERROR)
+			log_msg(LOG_ERROR, "read cache lookup failed: %s", x->str);
 		freeReplyObject(x);
 		return 0;
 	}
-	r->rc_revoked = x->element[5]->type != REDIS_REPLY_NIL ||
-	    x->element[6]->type != REDIS_REPLY_NIL;
+	r->rc_revoked = x->element[4]->type == REDIS_REPLY_INTEGER && x->element[4]->integer != 0;
 	const char *gen = reply_str(x->element[0]), *ver = reply_str(x->element[1]);
-	const char *views = reply_str(x->element[2]), *a = reply_str(x->element[3]);
-	const redisReply *rv = x->element[4];
-	bool with_views = (rt->flags & R_CACHE_VIEWS) != 0;
+	const char *views = reply_str(x->element[2]);
+	const redisReply *rv = x->element[3];
 	r->rc_akey = akey;
 	r->rc_rkey = rkey;
 	if (gen && ver && (views || !with_views)) {
@@ -113,7 +180,8 @@ rcache_lookup(struct req *r)
 		    r->rc_atag;
 	}
 	int hit = 0;
-	if (r->rc_tag && a && strcmp(a, r->rc_atag) == 0 && rv->type == REDIS_REPLY_STRING) {
+	if (r->rc_tag && x->element[5]->type == REDIS_REPLY_INTEGER &&
+	    x->element[5]->integer == 1 && rv->type == REDIS_REPLY_STRING) {
 		size_t tl = strlen(r->rc_tag);
 		hit = rv->len > tl + 1 && memcmp(rv->str, r->rc_tag, tl) == 0 && rv->str[tl] == '\n';
 		if (hit) {
@@ -123,6 +191,13 @@ rcache_lookup(struct req *r)
 			d[n] = '\0';
 			r->cached = d;
 		}
+	}
+	if (count && x->element[6]->type == REDIS_REPLY_INTEGER) {
+		/* queued with the hit: however the C side judges it, the view is counted */
+		r->rc_counted = true;
+		r->rc_pending = x->element[6]->integer;
+		r->rc_written = x->element[7]->type == REDIS_REPLY_STRING ?
+		    strtoll(x->element[7]->str, NULL, 10) : -1;
 	}
 	freeReplyObject(x);
 	return hit;

@@ -45,6 +45,8 @@ struct req {
 	const char   *rc_atag, *rc_tag, *rc_akey, *rc_rkey; /* tags NULL: a version is missing */
 	const char   *cached;         /* the data JSON of a cache hit (access already granted) */
 	int           rc_revoked;     /* the lookup read the revocation keys: 1/0; -1 it did not */
+	bool          rc_counted;     /* R_CACHE_COUNT hit: its view is queued; pending, written */
+	long long     rc_pending, rc_written;
 	uint64_t      start_us;
 };
 

@@ -19,6 +19,8 @@ typedef int (*handler_fn)(struct req *, struct resp *);
 #define R_CACHE  64u  /* R_ORG GET answered from the read cache when it can (rcache.c); the
                        * handler answers r->cached, or reads and calls rcache_store */
 #define R_CACHE_VIEWS 128u /* R_CACHE answer that also shows written view counts (lists) */
+#define R_CACHE_COUNT 256u /* R_CACHE read that counts a view of the webtoon in param 1: a
+                            * hit's view is queued by the lookup itself (r->rc_counted) */
 
 struct route {
 	const char *method;

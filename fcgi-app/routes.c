@@ -47,7 +47,8 @@ const struct route routes[] = {
 	{ "POST",   WT,  h_webtoon_create, "content:write",  R_JSON | R_AUTH | R_ORG },
 	{ "GET",    WT,  h_webtoon_list,   "content:read",   R_AUTH | R_ORG | R_CACHE |
 	  R_CACHE_VIEWS },
-	{ "GET",    WID, h_webtoon_get,    "content:read",   R_AUTH | R_ORG | R_CACHE },
+	{ "GET",    WID, h_webtoon_get,    "content:read",   R_AUTH | R_ORG | R_CACHE |
+	  R_CACHE_COUNT },
 	{ "PUT",    WID, h_webtoon_update, "content:write",  R_JSON | R_AUTH | R_ORG },
 	{ "DELETE", WID, h_webtoon_delete, "content:delete", R_AUTH | R_ORG },
 	{ "POST",   WID "/publish",   h_webtoon_publish,   "content:write", R_JSON | R_AUTH | R_ORG },

@@ -56,19 +56,38 @@ now_ms(void)
 	return (unsigned long long)ts.tv_sec * 1000ull + (unsigned long long)ts.tv_nsec / 1000000ull;
 }
 
+int
+views_event(struct req *r, const char *org, const char *webtoon, const char *episode,
+    struct view_event *ev)
+{
+	char eid[37];
+	if (util_uuid4(eid) < 0)
+		return -1;
+	ev->org = lower_dup(&r->arena, org);
+	ev->user = r->user_id ? lower_dup(&r->arena, r->user_id) : "-";
+	ev->webtoon = lower_dup(&r->arena, webtoon);
+	ev->episode = episode ? lower_dup(&r->arena, episode) : "-";
+	ev->ms = now_ms();
+	ev->id = arena_strdup(&r->arena, eid);
+	ev->entry = arena_printf(&r->arena, "%s %s %s %s %s %llu", ev->id, ev->org, ev->user,
+	    ev->webtoon, ev->episode, ev->ms);
+	ev->field = arena_printf(&r->arena, "%c:%s", episode ? 'e' : 'w',
+	    episode ? ev->episode : ev->webtoon);
+	ev->keys[0] = QUEUE;
+	ev->keys[1] = PENDING;
+	ev->keys[2] = DBCOUNT;
+	return 0;
+}
+
 long long
 views_count(struct req *r, const char *org, const char *webtoon, const char *episode,
     long long *written)
 {
 	*written = -1;
-	char eid[37];
-	if (util_uuid4(eid) < 0)
+	struct view_event ev;
+	if (views_event(r, org, webtoon, episode, &ev) < 0)
 		return 0;
-	const char *entry = arena_printf(&r->arena, "%s %s %s %s %s %llu", eid,
-	    lower_dup(&r->arena, org), r->user_id ? lower_dup(&r->arena, r->user_id) : "-",
-	    lower_dup(&r->arena, webtoon), episode ? lower_dup(&r->arena, episode) : "-", now_ms());
-	const char *field = arena_printf(&r->arena, "%c:%s", episode ? 'e' : 'w',
-	    lower_dup(&r->arena, episode ? episode : webtoon));
+	const char *entry = ev.entry, *field = ev.field;
 	const char *push[] = { "RPUSH", QUEUE, entry }, *incr[] = { "HINCRBY", PENDING, field, "1" };
 	const char *get[] = { "HGET", DBCOUNT, field };
 	struct redis_cmdv cmds[3] = { { 3, push, NULL }, { 4, incr, NULL }, { 3, get, NULL } };
@@ -86,10 +105,9 @@ views_count(struct req *r, const char *org, const char *webtoon, const char *epi
 	}
 	/* Redis away: the view goes to PostgreSQL now, in a transaction of its own */
 	struct db *db = &r->app->db;
-	const char *p[2] = { arena_printf(&r->arena, "{%s}", lower_dup(&r->arena, org)),
-	    arena_printf(&r->arena, "{\"%s %s %s %s %llu\"}", eid,
-	    r->user_id ? lower_dup(&r->arena, r->user_id) : "-", lower_dup(&r->arena, webtoon),
-	    episode ? lower_dup(&r->arena, episode) : "-", now_ms()) };
+	const char *p[2] = { arena_printf(&r->arena, "{%s}", ev.org),
+	    arena_printf(&r->arena, "{\"%s %s %s %s %llu\"}", ev.id, ev.user, ev.webtoon,
+	    ev.episode, ev.ms) };
 	PGresult *res = NULL;
 	if (db_begin(db, org, r->user_id) == DB_OK)
 		res = db_exec_commit(db, &record_stmt, p);

@@ -8,6 +8,18 @@
 #include "request.h"
 #include "response.h"
 
+/* One view, as queued: the entry, its pending-count field, and the keys it goes to
+ * (queue, pending counts, counts written), for a caller that queues it in a round trip of
+ * its own (rcache.c counts a cache hit's view in the lookup's). */
+struct view_event {
+	const char *id, *org, *user, *webtoon, *episode; /* lower-cased; "-" for none */
+	unsigned long long ms;
+	const char *entry, *field;
+	const char *keys[3];
+};
+int views_event(struct req *, const char *org, const char *webtoon, const char *episode,
+    struct view_event *);
+
 /*
  * Count one view of a webtoon (episode NULL) or of an episode, in org, by the caller
  * (r->user_id; NULL for public readers). Call it after the read's transaction is over.

@@ -146,8 +146,8 @@ h_webtoon_get(struct req *r, struct resp *rs)
 		data = PQgetvalue(res, 0, 0);
 		rcache_store(r, data, PQgetvalue(res, 0, 1));
 	}
-	long long written = -1;
-	long long extra = r->is_head ? 0 :
+	long long written = r->rc_written;
+	long long extra = r->rc_counted ? r->rc_pending : r->is_head ? 0 :
 	    views_count(r, r->org_id, req_param(r, 1), NULL, &written);
 	views_reply_counted(r, rs, data, extra, written);
 	PQclear(res);
