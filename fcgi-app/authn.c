@@ -112,7 +112,7 @@ publish(struct app *app, const char *key_suffix)
 	redisReply *x = redis_cmd(&app->redis, 5, argv, NULL);
 	if (x == NULL) /* the connection may have gone stale while Redis restarted: once more */
 		x = redis_cmd(&app->redis, 5, argv, NULL);
-	if (x == NULL)
+	if (x == NULL || x->type == REDIS_REPLY_ERROR) /* away, or refused (out of memory) */
 		app->revocation_sync_due = true; /* pushed again once Redis answers */
 	freeReplyObject(x);
 }

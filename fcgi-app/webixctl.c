@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include "reach.h"
 #include "redis.h"
+#include "util.h"
 #include <grp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -37,6 +38,8 @@ usage(FILE *f)
 	    "  org purge [--older-than DAYS]\n"
 	    "                            delete the organizations deleted more than DAYS (default\n"
 	    "                            30) days ago, with all their rows (uses DATABASE_OWNER_URL)\n"
+	    "  cache flush               drop every cached read (after changing data by hand in\n"
+	    "                            PostgreSQL); the next reads go to PostgreSQL\n"
 	    "Settings come from the configuration file and the environment "
 	    "(docs/configuration.md).\n", f);
 }
@@ -356,6 +359,37 @@ cmd_user(struct config *cfg, int argc, char **argv)
 	return rc;
 }
 
+/* cache flush: a new global generation (webix:c:gen, fcgi-app/rcache.c) makes every cached
+ * read and access stale at once; nothing is deleted (entries expire by CACHE_TTL_SECONDS). */
+static int
+cmd_cache(struct config *cfg, int argc, char **argv)
+{
+	if (argc != 1 || strcmp(argv[0], "flush") != 0) {
+		usage(stderr);
+		return 2;
+	}
+	unsigned char b[8];
+	char gen[17];
+	if (util_random(b, sizeof(b)) < 0) {
+		fprintf(stderr, "webixctl: no random bytes\n");
+		return 1;
+	}
+	util_hex(b, sizeof(b), gen);
+	struct redis rd;
+	redis_init(&rd, cfg->redis_url, cfg->redis_timeout_ms);
+	const char *set[] = { "SET", "webix:c:gen", gen };
+	redisReply *x = redis_cmd(&rd, 3, set, NULL);
+	int rc = x != NULL && x->type == REDIS_REPLY_STATUS ? 0 : 1;
+	if (rc)
+		fprintf(stderr, "webixctl: Redis did not take it (%s)\n",
+		    x && x->type == REDIS_REPLY_ERROR ? x->str : rd.err);
+	else
+		printf("the read cache is dropped\n");
+	freeReplyObject(x);
+	redis_close(&rd);
+	return rc;
+}
+
 /* org purge [--older-than DAYS]: soft-deleted organizations leave for good, as the owner
  * (the application role cannot delete them); their tenant rows go by ON DELETE CASCADE. */
 static int
@@ -437,6 +471,8 @@ main(int argc, char **argv)
 		rc = cmd_user(&cfg, argc - i, argv + i);
 	else if (strcmp(cmd, "org") == 0)
 		rc = cmd_org(&cfg, argc - i, argv + i);
+	else if (strcmp(cmd, "cache") == 0)
+		rc = cmd_cache(&cfg, argc - i, argv + i);
 	else {
 		usage(stderr);
 		rc = 2;
