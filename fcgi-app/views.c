@@ -8,8 +8,11 @@
  * counts raised by the rows actually inserted), then — only if the queue still starts with
  * it — trimmed, its pending counts lowered, the new counts noted and its organizations'
  * cached lists invalidated, in one script: a reader sees "in PostgreSQL + pending" move
- * from before to after the batch at once, and cached webtoons need not be dropped. A flush that dies midway leaves the batch queued; the next
- * one writes it again and the event ids make that a no-op. */
+ * from before to after the batch at once, and cached webtoons need not be dropped. A
+ * flush that dies midway leaves the batch queued; the next one writes it again and the
+ * event ids make that a no-op. Between a batch's commit and its script (one Redis round
+ * trip) a read that misses the cache sees the batch twice, in the row and still pending;
+ * the next read is exact again. */
 #include "views.h"
 #include "log.h"
 #include "rcache.h"
@@ -117,6 +120,8 @@ views_count(struct req *r, const char *org, const char *webtoon, const char *epi
 		return 0;
 	}
 	PQclear(res);
+	/* counts changed behind the cache's back: drop it once Redis answers */
+	r->app->cache_flush_due = true;
 	return 1;
 }
 

@@ -1,0 +1,1412 @@
+/* e2e_cache.c — end-to-end tests of the Redis cache of member reads (fcgi-app/rcache.c):
+ * GET /api/webtoons/:org (list) and GET /api/webtoons/:org/:id answer, with the caller's
+ * access, from Redis. Each case first makes a read cached (reads it until Redis holds a
+ * current entry for it: webix:c:r:<path>?<query> tagged with the current generation and
+ * organization version, and the caller's webix:c:a:... access entry), then changes
+ * something and reads again at once: the answer must be the fresh one. Content writes,
+ * episodes, members removed / leaving / changing role, organization status and deletion,
+ * tenant hosts and subdomain changes, logout / logout-all / deactivation, two
+ * organizations, super admins (never cached, audited on every read), view counts written
+ * in batches, upper-case ids, and a manual drop of the whole cache (webix:c:gen, webixctl
+ * cache flush).
+ *
+ * Talks to Redis (REDIS_URL) with a tiny RESP client to see and poison cache entries; never
+ * deletes anything there (the view queue lives in Redis). Users, organizations and titles
+ * are unique per run. Links with: libcurl json-c libpq. */
+#include "harness.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libpq-fe.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define UA "webix-e2e-cache/1.0"
+#define PW "cache-secret-1"
+#define P(...) ((const char *const[]){ __VA_ARGS__ })
+#define REQUIRE(ok) do { if (!(ok)) return; } while (0)
+
+static char run_tag[40];
+static int setup_ok;
+static PGconn *db;
+
+/* ---- small helpers ---- */
+
+static int streq(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && strcmp(a, b) == 0;
+}
+
+static const char *jtext(struct json_object *o)
+{
+	const char *s = h_strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE));
+
+	json_object_put(o);
+	return s;
+}
+
+/* A JSON object of string members: jbody("k1", "v1", "k2", "v2", NULL). */
+static const char *jbody(const char *k, ...)
+{
+	struct json_object *o = json_object_new_object();
+	va_list ap;
+
+	va_start(ap, k);
+	for (; k != NULL; k = va_arg(ap, const char *))
+		json_object_object_add(o, k, json_object_new_string(va_arg(ap, const char *)));
+	va_end(ap);
+	return jtext(o);
+}
+
+static long jint(struct json_object *o, const char *path, long dflt)
+{
+	struct json_object *v = h_jget(o, path);
+
+	return json_object_is_type(v, json_type_int) ? (long)json_object_get_int64(v) : dflt;
+}
+
+static const char *lower(const char *s)
+{
+	char *d = h_strdup(s ? s : "");
+
+	for (char *p = d; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return d;
+}
+
+static const char *upper(const char *s)
+{
+	char *d = h_strdup(s ? s : "");
+
+	for (char *p = d; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	return d;
+}
+
+/* S with every FROM replaced by TO (kept). */
+static const char *replace_all(const char *s, const char *from, const char *to)
+{
+	size_t fl = strlen(from), tl = strlen(to), n = 0;
+	const char *p;
+	char *o, *q;
+
+	for (p = s; (p = strstr(p, from)) != NULL; p += fl)
+		n++;
+	o = malloc(strlen(s) + n * tl + 1);
+	if (o == NULL)
+		return h_keep(NULL);
+	for (q = o, p = s;;) {
+		const char *hit = strstr(p, from);
+
+		if (hit == NULL) {
+			strcpy(q, p);
+			break;
+		}
+		memcpy(q, p, (size_t)(hit - p));
+		q += hit - p;
+		memcpy(q, to, tl);
+		q += tl;
+		p = hit + fl;
+	}
+	return h_keep(o);
+}
+
+/* ---- Redis: a tiny RESP client (one connection for the whole run) ---- */
+
+static int rfd = -1;
+static char rbuf[8192];
+static size_t rpos, rlen;
+
+struct rrep {
+	char type;      /* '+', '-', ':', '$', '*'; 0 for a nil bulk */
+	long long n;
+	char *s;        /* '+', '-', '$' (malloc) */
+};
+
+static int r_byte(void)
+{
+	if (rpos == rlen) {
+		ssize_t n = read(rfd, rbuf, sizeof(rbuf));
+
+		if (n <= 0)
+			return -1;
+		rpos = 0;
+		rlen = (size_t)n;
+	}
+	return (unsigned char)rbuf[rpos++];
+}
+
+static int r_line(char *buf, size_t sz)
+{
+	size_t n = 0;
+	int ch;
+
+	while ((ch = r_byte()) >= 0 && ch != '\n')
+		if (ch != '\r' && n + 1 < sz)
+			buf[n++] = (char)ch;
+	buf[n] = '\0';
+	return ch < 0 ? -1 : 0;
+}
+
+static int r_reply(struct rrep *x)
+{
+	char line[512];
+
+	x->type = 0;
+	x->n = 0;
+	x->s = NULL;
+	if (r_line(line, sizeof(line)) < 0)
+		return -1;
+	x->type = line[0];
+	switch (line[0]) {
+	case '+': case '-':
+		x->s = strdup(line + 1);
+		return x->s ? 0 : -1;
+	case ':':
+		x->n = strtoll(line + 1, NULL, 10);
+		return 0;
+	case '$': {
+		long long len = strtoll(line + 1, NULL, 10);
+
+		if (len < 0) {
+			x->type = 0;
+			return 0;
+		}
+		if ((x->s = malloc((size_t)len + 1)) == NULL)
+			return -1;
+		for (long long i = 0; i < len; i++) {
+			int ch = r_byte();
+
+			if (ch < 0)
+				return -1;
+			x->s[i] = (char)ch;
+		}
+		x->s[len] = '\0';
+		x->n = len;
+		return r_line(line, sizeof(line));
+	}
+	case '*': {
+		long long k = strtoll(line + 1, NULL, 10);
+
+		x->n = k;
+		for (long long i = 0; i < k; i++) {
+			struct rrep e;
+			int rc = r_reply(&e);
+
+			free(e.s);
+			if (rc < 0)
+				return -1;
+		}
+		return 0;
+	}
+	}
+	return -1;
+}
+
+static int r_send(int argc, const char *const *argv)
+{
+	size_t total = 32, n = 0;
+	char *buf;
+	int ok;
+
+	for (int i = 0; i < argc; i++)
+		total += strlen(argv[i]) + 32;
+	if ((buf = malloc(total)) == NULL)
+		return -1;
+	n += (size_t)snprintf(buf + n, total - n, "*%d\r\n", argc);
+	for (int i = 0; i < argc; i++)
+		n += (size_t)snprintf(buf + n, total - n, "$%zu\r\n%s\r\n", strlen(argv[i]),
+		    argv[i]);
+	ok = 1;
+	for (size_t off = 0; off < n && ok;) {
+		ssize_t w = write(rfd, buf + off, n - off);
+
+		if (w <= 0)
+			ok = 0;
+		else
+			off += (size_t)w;
+	}
+	free(buf);
+	return ok ? 0 : -1;
+}
+
+static void r_close(void)
+{
+	if (rfd >= 0)
+		close(rfd);
+	rfd = -1;
+	rpos = rlen = 0;
+}
+
+static int r_cmd_raw(int argc, const char *const *argv, struct rrep *x)
+{
+	if (r_send(argc, argv) < 0 || r_reply(x) < 0) {
+		free(x->s);
+		x->s = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Connects to REDIS_URL (redis://[:pw@]host:port[/db] or unix:/path). */
+static int r_connect(char *err, size_t errsz)
+{
+	const char *url = h_env.redis_url;
+	char host[256] = "127.0.0.1", port[16] = "6379", dbn[16] = "0", pw[256] = "";
+	struct timeval tv = { .tv_sec = 3 };
+	struct rrep x;
+
+	if (url == NULL) {
+		snprintf(err, errsz, "REDIS_URL is not set");
+		return -1;
+	}
+	if (strncmp(url, "unix:", 5) == 0) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		const char *path = url + 5;
+
+		while (path[0] == '/' && path[1] == '/')
+			path++;
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%.*s", (int)strcspn(path, "?"), path);
+		rfd = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (rfd < 0 || connect(rfd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+			snprintf(err, errsz, "connect %s: %s", sa.sun_path, strerror(errno));
+			r_close();
+			return -1;
+		}
+	} else if (strncmp(url, "redis://", 8) == 0) {
+		const char *p = url + 8, *at = strchr(p, '@'), *slash;
+		struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
+		size_t hl;
+
+		if (at != NULL) {
+			const char *colon = memchr(p, ':', (size_t)(at - p));
+
+			if (colon != NULL)
+				snprintf(pw, sizeof(pw), "%.*s", (int)(at - colon - 1), colon + 1);
+			p = at + 1;
+		}
+		slash = strchr(p, '/');
+		hl = slash ? (size_t)(slash - p) : strlen(p);
+		if (slash != NULL && slash[1] != '\0')
+			snprintf(dbn, sizeof(dbn), "%s", slash + 1);
+		if (memchr(p, ':', hl) != NULL) {
+			const char *colon = memchr(p, ':', hl);
+
+			snprintf(host, sizeof(host), "%.*s", (int)(colon - p), p);
+			snprintf(port, sizeof(port), "%.*s", (int)(p + hl - colon - 1), colon + 1);
+		} else if (hl > 0) {
+			snprintf(host, sizeof(host), "%.*s", (int)hl, p);
+		}
+		if (getaddrinfo(host, port, &hints, &ai) != 0 || ai == NULL) {
+			snprintf(err, errsz, "cannot resolve %s:%s", host, port);
+			return -1;
+		}
+		rfd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+		if (rfd < 0 || connect(rfd, ai->ai_addr, ai->ai_addrlen) != 0) {
+			snprintf(err, errsz, "connect %s:%s: %s", host, port, strerror(errno));
+			freeaddrinfo(ai);
+			r_close();
+			return -1;
+		}
+		freeaddrinfo(ai);
+	} else {
+		snprintf(err, errsz, "unsupported REDIS_URL %s", url);
+		return -1;
+	}
+	setsockopt(rfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (pw[0] != '\0') {
+		if (r_cmd_raw(2, P("AUTH", pw), &x) < 0 || x.type != '+') {
+			snprintf(err, errsz, "AUTH failed");
+			free(x.s);
+			r_close();
+			return -1;
+		}
+		free(x.s);
+	}
+	if (strcmp(dbn, "0") != 0) {
+		if (r_cmd_raw(2, P("SELECT", dbn), &x) < 0 || x.type != '+') {
+			snprintf(err, errsz, "SELECT %s failed", dbn);
+			free(x.s);
+			r_close();
+			return -1;
+		}
+		free(x.s);
+	}
+	return 0;
+}
+
+/* One command; 0 with X filled (free x->s), or -1 with a failure recorded. */
+static int r_cmd(struct h_case *c, int argc, const char *const *argv, struct rrep *x)
+{
+	char err[256] = "";
+
+	if (rfd < 0 && r_connect(err, sizeof(err)) < 0)
+		return h_check(c, 0, "Redis: %s", err), -1;
+	if (r_cmd_raw(argc, argv, x) < 0) {
+		r_close();
+		return h_check(c, 0, "Redis: %s failed", argv[0]), -1;
+	}
+	if (x->type == '-') {
+		h_check(c, 0, "Redis: %s answered -%s", argv[0], x->s);
+		free(x->s);
+		x->s = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* GET KEY: the value (kept), NULL when absent (or on an error, recorded). */
+static const char *rget(struct h_case *c, const char *key)
+{
+	struct rrep x;
+
+	if (r_cmd(c, 2, P("GET", key), &x) < 0)
+		return NULL;
+	if (x.type != '$') {
+		free(x.s);
+		return NULL;
+	}
+	return h_keep(x.s);
+}
+
+/* SET KEY VALUE (KEEPTTL when asked); 1 when done. */
+static int rset(struct h_case *c, const char *key, const char *val, int keepttl)
+{
+	struct rrep x;
+	int ok;
+
+	if (keepttl ? r_cmd(c, 4, P("SET", key, val, "KEEPTTL"), &x) :
+	    r_cmd(c, 3, P("SET", key, val), &x))
+		return 0;
+	ok = x.type == '+';
+	free(x.s);
+	return h_check(c, ok, "Redis: SET %s failed", key);
+}
+
+/* ---- requests ---- */
+
+struct who {
+	const char *email, *tok, *uid;
+};
+
+static struct h_resp *call_on(struct h_case *c, const char *method, const char *tok,
+    const char *host, const char *path, const char *body)
+{
+	const char *hdrs[3] = { "User-Agent: " UA, NULL, NULL };
+
+	if (tok != NULL)
+		hdrs[1] = h_printf("Authorization: Bearer %s", tok);
+	return h_do(c, &(struct h_req){ .method = method, .host = host, .path = path,
+	    .headers = hdrs, .ctype = body ? "application/json" : NULL, .body = body });
+}
+
+static struct h_resp *call(struct h_case *c, const char *method, const char *tok,
+    const char *path, const char *body)
+{
+	return call_on(c, method, tok, NULL, path, body);
+}
+
+static int expect_ok(struct h_case *c, struct h_resp *r, long status, const char *what)
+{
+	if (!h_expect_json(c, r, status))
+		return h_check(c, 0, "(%s)", what);
+	return h_check(c, h_jtrue(r->json, "success"), "%s: success is not true: %s", what,
+	    h_brief(r));
+}
+
+static int expect_err(struct h_case *c, struct h_resp *r, long status, const char *code,
+    const char *msg, const char *what)
+{
+	const char *m;
+
+	if (!h_expect_error(c, r, status, code))
+		return h_check(c, 0, "(%s)", what);
+	m = h_jstr(r->json, "message");
+	return h_check(c, msg == NULL || streq(m, msg), "%s: message is '%s', expected '%s'",
+	    what, m ? m : "absent", msg ? msg : "");
+}
+
+/* webixctl with the stack's configuration, PW on stdin; its exit status. */
+static int webixctl(struct h_case *c, const char *args, const char *pw)
+{
+	const char *bin = h_printf("%s/bin/webixctl", h_env.state ? h_env.state : "");
+	char out[] = "/tmp/e2e_cache_ctl_XXXXXX", buf[512] = "";
+	int fd, st;
+	FILE *p;
+
+	if (!h_check(c, h_env.state != NULL && access(bin, X_OK) == 0,
+	    "webixctl not found (%s)", bin))
+		return -1;
+	if (!h_check(c, (fd = mkstemp(out)) >= 0, "mkstemp failed"))
+		return -1;
+	close(fd);
+	p = popen(h_printf("'%s' -c '%s/webix.conf' %s >'%s' 2>&1", bin, h_env.state, args, out),
+	    "w");
+	if (!h_check(c, p != NULL, "popen webixctl failed"))
+		return -1;
+	if (pw != NULL)
+		fprintf(p, "%s\n", pw);
+	st = pclose(p);
+	if ((fd = open(out, O_RDONLY)) >= 0) {
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+
+		buf[n > 0 ? n : 0] = '\0';
+		close(fd);
+	}
+	unlink(out);
+	buf[strcspn(buf, "\n")] = '\0';
+	h_check(c, st == 0, "webixctl %s exited with %d: %s", args, st, buf);
+	return st;
+}
+
+static int take_tokens(struct h_case *c, struct h_resp *r, struct who *u)
+{
+	u->tok = h_strdup(h_jstr(r->json, "data.accessToken"));
+	u->uid = h_strdup(h_jstr(r->json, "data.user._id"));
+	return h_check(c, u->tok != NULL && u->uid != NULL, "%s: no token or user id: %s",
+	    u->email, h_brief(r));
+}
+
+static int reg(struct h_case *c, const char *name, struct who *u)
+{
+	struct h_resp *r;
+
+	u->email = h_printf("e2e-cache-%s-%s@example.com", name, run_tag);
+	r = call(c, "POST", NULL, "/api/auth/register", jbody("email", u->email, "password", PW,
+	    "displayName", h_printf("Cache %s", name), NULL));
+	if (!expect_ok(c, r, 201, h_printf("register %s", name)))
+		return 0;
+	return take_tokens(c, r, u);
+}
+
+/* Another session of U: its access token (kept) or NULL. */
+static const char *login(struct h_case *c, const struct who *u)
+{
+	struct h_resp *r = call(c, "POST", NULL, "/api/auth/login", jbody("email", u->email,
+	    "password", PW, NULL));
+
+	if (!expect_ok(c, r, 200, h_printf("login %s", u->email)))
+		return NULL;
+	return h_strdup(h_jstr(r->json, "data.accessToken"));
+}
+
+/* The cast: ADM creates every organization; SUP is a super admin; OUT owns B8. */
+static struct who ADM, SUP, OUT, MEM, VIEW;
+
+struct org {
+	const char *id, *sub, *host;
+};
+
+static int mk_org(struct h_case *c, const struct who *owner, const char *name, struct org *o)
+{
+	struct h_resp *r;
+
+	o->sub = h_printf("cc%s%s", name, run_tag);
+	o->host = h_printf("%s.%s", o->sub, h_env.base_domain);
+	r = call(c, "POST", owner->tok, "/api/organizations", jbody("name",
+	    h_printf("Cache %s", name), "subdomain", o->sub, NULL));
+	if (!h_check(c, r->status == 201, "create organization %s: %s", o->sub, h_brief(r)))
+		return 0;
+	o->id = h_strdup(h_jstr(r->json, "data._id"));
+	return h_check(c, o->id != NULL, "organization without _id: %s", h_brief(r));
+}
+
+static int set_status(struct h_case *c, const struct org *o, const char *status)
+{
+	struct h_resp *r = call(c, "PUT", SUP.tok, h_printf("/api/organizations/%s/status",
+	    o->id), jbody("status", status, NULL));
+
+	return h_check(c, r->status == 200, "set organization status %s: %s", status,
+	    h_brief(r));
+}
+
+static int add_member(struct h_case *c, const struct who *by, const struct org *o,
+    const struct who *u, const char *role)
+{
+	struct h_resp *r = call(c, "POST", by->tok, h_printf("/api/organizations/%s/users",
+	    o->id), jbody("userEmail", u->email, "role", role, NULL));
+
+	return h_check(c, r->status == 201, "add %s as %s: %s", u->email, role, h_brief(r));
+}
+
+/* An active organization of ADM (or OWNER) with MEM as "user" and VIEW as "viewer". */
+static int mk_org_full(struct h_case *c, const struct who *owner, const char *name,
+    struct org *o)
+{
+	return mk_org(c, owner, name, o) && add_member(c, owner, o, &MEM, "user") &&
+	    add_member(c, owner, o, &VIEW, "viewer") && set_status(c, o, "active");
+}
+
+static const char *wt_path(const char *org)
+{
+	return h_printf("/api/webtoons/%s", org);
+}
+
+static const char *w_path(const char *org, const char *wid)
+{
+	return h_printf("/api/webtoons/%s/%s", org, wid);
+}
+
+static const char *mk_webtoon(struct h_case *c, const struct who *by, const char *org,
+    const char *title)
+{
+	struct h_resp *r = call(c, "POST", by->tok, wt_path(org), jbody("title", title, NULL));
+
+	if (!expect_ok(c, r, 201, h_printf("create webtoon %s", title)))
+		return NULL;
+	return h_strdup(h_jstr(r->json, "data._id"));
+}
+
+static const char *mk_episode(struct h_case *c, const char *org, const char *wid,
+    const char *title)
+{
+	struct h_resp *r = call(c, "POST", ADM.tok, h_printf("%s/episodes", w_path(org, wid)),
+	    jbody("title", title, NULL));
+
+	if (!expect_ok(c, r, 201, h_printf("create episode %s", title)))
+		return NULL;
+	return h_strdup(h_jstr(r->json, "data._id"));
+}
+
+static int write_ok(struct h_case *c, const char *method, const char *path, const char *body)
+{
+	return expect_ok(c, call(c, method, ADM.tok, path, body), 200,
+	    h_printf("%s %s", method, path));
+}
+
+/* ---- reads and the cache entries behind them ---- */
+
+/* A read of PATH?QUERY by U on HOST (NULL: localhost). */
+static struct h_resp *rd(struct h_case *c, const struct who *u, const char *host,
+    const char *path, const char *query)
+{
+	return call_on(c, "GET", u->tok, host, query && *query ? h_printf("%s?%s", path, query) :
+	    path, NULL);
+}
+
+/* Does Redis hold, under the current generation and organization version (and view-count
+ * version when VIEWS), the answer of PATH?QUERY and U's access to ORG on TENANT ("" for the
+ * base domain)? Then the next read of it is a hit. */
+static int entry_current(struct h_case *c, const char *org, const struct who *u,
+    const char *tenant, const char *path, const char *query, int views)
+{
+	const char *gen = rget(c, "webix:c:gen");
+	const char *ver = rget(c, h_printf("webix:c:v:%s", lower(org)));
+	const char *w = views ? rget(c, h_printf("webix:c:w:%s", lower(org))) : NULL;
+	const char *atag, *tag, *a, *v;
+	size_t tl;
+
+	if (gen == NULL || ver == NULL || (views && w == NULL))
+		return 0;
+	atag = h_printf("%s %s", gen, ver);
+	tag = views ? h_printf("%s %s", atag, w) : atag;
+	a = rget(c, h_printf("webix:c:a:%s:%s:content:read:1:%s", lower(org), lower(u->uid),
+	    lower(tenant)));
+	v = rget(c, h_printf("webix:c:r:%s?%s", lower(path), query ? query : ""));
+	tl = strlen(tag);
+	return streq(a, atag) && v != NULL && strncmp(v, tag, tl) == 0 && v[tl] == '\n';
+}
+
+/* Reads PATH?QUERY as U until it is cached (at most 4 reads, each 200), then once more: that
+ * read is a hit, and its answer is returned (NULL when a read is not 200; a failure is
+ * recorded when it is not, or when it never got cached). Lists (VIEWS) first
+ * write pending views so that no flush of views replaces their version meanwhile. */
+static struct h_resp *warm_on(struct h_case *c, const struct who *u, const char *host,
+    const char *tenant, const char *org, const char *path, const char *query, int views)
+{
+	const char *what = h_printf("%s%s%s on %s", path, query && *query ? "?" : "",
+	    query ? query : "", host ? host : "localhost");
+	struct h_resp *r;
+	int i;
+
+	if (views)
+		h_flush_views(c);
+	for (i = 0; i < 4; i++) {
+		r = rd(c, u, host, path, query);
+		if (!h_check(c, r->status == 200, "warming %s: read %d: %s", what, i + 1,
+		    h_brief(r)))
+			return NULL;
+		if (i >= 1 && entry_current(c, org, u, tenant, path, query, views))
+			break;
+	}
+	/* not cached: recorded, and the case goes on (its fresh-answer checks still hold) */
+	h_check(c, i < 4, "%s is not cached after 4 reads", what);
+	r = rd(c, u, host, path, query);
+	if (!h_check(c, r->status == 200, "cached read of %s: %s", what, h_brief(r)))
+		return NULL;
+	return r;
+}
+
+static struct h_resp *warm(struct h_case *c, const struct who *u, const char *org,
+    const char *path, const char *query, int views)
+{
+	return warm_on(c, u, NULL, "", org, path, query, views);
+}
+
+/* The list item with _id ID in a list answer, NULL when absent. */
+static struct json_object *item(struct h_resp *r, const char *id)
+{
+	struct json_object *arr = h_jget(r ? r->json : NULL, "data.data");
+
+	if (!json_object_is_type(arr, json_type_array))
+		return NULL;
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		struct json_object *e = json_object_array_get_idx(arr, i);
+
+		if (streq(h_jstr(e, "_id"), id))
+			return e;
+	}
+	return NULL;
+}
+
+static long total(struct h_resp *r)
+{
+	return jint(r ? r->json : NULL, "data.pagination.total", -1);
+}
+
+/* "title(status), ..." of a list answer, for messages. */
+static const char *titles(struct h_resp *r)
+{
+	struct json_object *arr = h_jget(r ? r->json : NULL, "data.data");
+	const char *s = "";
+
+	if (!json_object_is_type(arr, json_type_array))
+		return r ? h_brief(r) : "no answer";
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		struct json_object *e = json_object_array_get_idx(arr, i);
+
+		s = h_printf("%s%s%s(%s, %ld views)", s, i ? ", " : "", h_jstr(e, "title"),
+		    h_jstr(e, "status"), jint(e, "viewCount", -1));
+	}
+	return h_printf("[%s] total %ld", s, total(r));
+}
+
+static const char *item_str(struct h_resp *r, const char *id, const char *key)
+{
+	return h_jstr(item(r, id), key);
+}
+
+/* A fresh read of the list by U: 200 (recorded otherwise). */
+static struct h_resp *list_now(struct h_case *c, const struct who *u, const char *org,
+    const char *query)
+{
+	struct h_resp *r = rd(c, u, NULL, wt_path(org), query);
+
+	h_check(c, r->status == 200, "list %s?%s: %s", org, query ? query : "", h_brief(r));
+	return r;
+}
+
+#define NEED_SETUP(c) CHECK(c, setup_ok, "setup failed")
+
+/* ---- setup ---- */
+
+static void t_setup(struct h_case *c)
+{
+	REQUIRE(reg(c, "admin", &ADM) && reg(c, "outsider", &OUT) && reg(c, "member", &MEM) &&
+	    reg(c, "viewer", &VIEW));
+	SUP.email = h_printf("e2e-cache-super-%s@example.com", run_tag);
+	CHECK(c, webixctl(c, h_printf("user create --super-admin %s", SUP.email), PW) == 0,
+	    "cannot create the super admin");
+	{
+		struct h_resp *r = call(c, "POST", NULL, "/api/auth/login", jbody("email",
+		    SUP.email, "password", PW, NULL));
+
+		REQUIRE(expect_ok(c, r, 200, "super admin login") && take_tokens(c, r, &SUP));
+	}
+	CHECK(c, h_env.redis_url != NULL, "REDIS_URL is not set");
+	CHECK(c, rget(c, "webix:c:nothing-here") == NULL, "Redis answers a GET");
+	setup_ok = 1;
+}
+
+/* ---- 0 and 12: hits are served from Redis; a new webix:c:gen drops them all ---- */
+
+static void t_hits_served_and_gen_drop(struct h_case *c)
+{
+	struct org o;
+	const char *wid, *orig = h_printf("genuine %s", run_tag), *fake = h_printf("poisoned %s",
+	    run_tag), *key, *v, *lkey, *lv;
+	struct h_resp *r;
+
+	NEED_SETUP(c);
+	REQUIRE(mk_org_full(c, &ADM, "hit", &o));
+	REQUIRE((wid = mk_webtoon(c, &ADM, o.id, orig)) != NULL);
+	REQUIRE((r = warm(c, &VIEW, o.id, w_path(o.id, wid), NULL, 0)) != NULL);
+	EXPECT(c, streq(h_jstr(r->json, "data.title"), orig), "cached GET: %s", h_brief(r));
+	REQUIRE((r = warm(c, &VIEW, o.id, wt_path(o.id), NULL, 1)) != NULL);
+	EXPECT(c, streq(item_str(r, wid, "title"), orig), "cached list: %s", titles(r));
+
+	/* the entries are what is served: change them in Redis, the answers follow */
+	key = h_printf("webix:c:r:%s?", lower(w_path(o.id, wid)));
+	lkey = h_printf("webix:c:r:%s?", lower(wt_path(o.id)));
+	v = rget(c, key);
+	REQUIRE(h_check(c, v != NULL && strstr(v, orig) != NULL,
+	    "no cached webtoon with the title under %s: %s", key, v ? v : "absent"));
+	lv = rget(c, lkey);
+	REQUIRE(h_check(c, lv != NULL && strstr(lv, orig) != NULL,
+	    "no cached list with the title under %s: %s", lkey, lv ? lv : "absent"));
+	REQUIRE(rset(c, key, replace_all(v, orig, fake), 1) &&
+	    rset(c, lkey, replace_all(lv, orig, fake), 1));
+	r = rd(c, &VIEW, NULL, w_path(o.id, wid), NULL);
+	EXPECT(c, r->status == 200 && streq(h_jstr(r->json, "data.title"), fake),
+	    "GET by id is not answered from the cache entry (expected the poisoned title): %s",
+	    h_brief(r));
+	r = list_now(c, &VIEW, o.id, NULL);
+	EXPECT(c, streq(item_str(r, wid, "title"), fake),
+	    "the list is not answered from the cache entry (expected the poisoned title): %s",
+	    titles(r));
+	/* another member's first read: the access is not cached for them, so the whole read
+	 * is fresh (and caches the genuine answer again) */
+	r = rd(c, &MEM, NULL, w_path(o.id, wid), NULL);
+	EXPECT(c, r->status == 200 && streq(h_jstr(r->json, "data.title"), orig),
+	    "another member's first read (their access is not cached): %s", h_brief(r));
+	v = rget(c, key);
+	REQUIRE(h_check(c, v != NULL && strstr(v, orig) != NULL,
+	    "no cached webtoon with the title under %s: %s", key, v ? v : "absent"));
+	REQUIRE(rset(c, key, replace_all(v, orig, fake), 1));
+	r = rd(c, &VIEW, NULL, w_path(o.id, wid), NULL);
+	EXPECT(c, r->status == 200 && streq(h_jstr(r->json, "data.title"), fake),
+	    "GET by id is not answered from the cache entry (poisoned again): %s", h_brief(r));
+
+	/* a manual drop: a new generation, and nothing cached before it is served */
+	REQUIRE(rset(c, "webix:c:gen", h_printf("e2e-drop-%s-%lld", run_tag, h_now_us()), 0));
+	r = rd(c, &VIEW, NULL, w_path(o.id, wid), NULL);
+	EXPECT(c, r->status == 200 && streq(h_jstr(r->json, "data.title"), orig),
+	    "GET by id after a new webix:c:gen: %s", h_brief(r));
+	r = list_now(c, &VIEW, o.id, NULL);
+	EXPECT(c, streq(item_str(r, wid, "title"), orig), "list after a new webix:c:gen: %s",
+	    titles(r));
+	r = warm(c, &VIEW, o.id, w_path(o.id, wid), NULL, 0);
+	EXPECT(c, r != NULL && streq(h_jstr(r->json, "data.title"), orig),
+	    "GET by id (a hit under the new generation): %s", r ? h_brief(r) : "not cached");
+
+	/* the operator's way: webixctl cache flush */
+	v = rget(c, key);
+	REQUIRE(h_check(c, v != NULL && strstr(v, orig) != NULL,
+	    "no cached webtoon with the title under %s: %s", key, v ? v : "absent"));
+	REQUIRE(rset(c, key, replace_all(v, orig, fake), 1));
+	r = rd(c, &VIEW, NULL, w_path(o.id, wid), NULL);
+	EXPECT(c, r->status == 200 && streq(h_jstr(r->json, "data.title"), fake),
+	    "GET by id is not answered from the cache entry (poisoned a third time): %s",
+	    h_brief(r));
+	REQUIRE(webixctl(c, "cache flush", NULL) == 0);
+	r = rd(c, &VIEW, NULL, w_path(o.id, wid), NULL);
+	EXPECT(c, r->status == 200 && streq(h_jstr(r->json, "data.title"), orig),
+	    "GET by id after webixctl cache flush: %s", h_brief(r));
+}
+
+/* ---- 1: content writes ---- */
+
+static struct org C1;
+
+static void t_content_writes(struct h_case *c)
+{
+	const char *w1, *w2, *t1 = h_printf("one %s", run_tag), *t1b = h_printf("renamed %s",
+	    run_tag), *t2 = h_printf("two %s", run_tag);
+	const char *L = NULL;
+	struct h_resp *r;
+
+	NEED_SETUP(c);
+	REQUIRE(mk_org_full(c, &ADM, "c1", &C1));
+	L = wt_path(C1.id);
+	REQUIRE((w1 = mk_webtoon(c, &ADM, C1.id, t1)) != NULL);
+
+	/* create */
+	REQUIRE((r = warm(c, &VIEW, C1.id, L, NULL, 1)) != NULL);
+	EXPECT(c, total(r) == 1 && item(r, w1) != NULL, "cached list before the create: %s",
+	    titles(r));
+	REQUIRE((w2 = mk_webtoon(c, &ADM, C1.id, t2)) != NULL);
+	r = list_now(c, &VIEW, C1.id, NULL);
+	EXPECT(c, total(r) == 2 && item(r, w2) != NULL && item(r, w1) != NULL,
+	    "the list right after a create lacks it (stale cache): %s", titles(r));
+
+	/* update */
+	REQUIRE(warm(c, &VIEW, C1.id, w_path(C1.id, w1), NULL, 0) != NULL);
+	REQUIRE(warm(c, &VIEW, C1.id, L, NULL, 1) != NULL);
+	REQUIRE(write_ok(c, "PUT", w_path(C1.id, w1), jbody("title", t1b, NULL)));
+	r = rd(c, &VIEW, NULL, w_path(C1.id, w1), NULL);
+	EXPECT(c, r->status == 200 && streq(h_jstr(r->json, "data.title"), t1b),
+	    "GET by id right after an update (stale cache): %s", h_brief(r));
+	r = list_now(c, &VIEW, C1.id, NULL);
+	EXPECT(c, streq(item_str(r, w1, "title"), t1b),
+	    "the list right after an update (stale cache): %s", titles(r));
+
+	/* publish */
+	REQUIRE(warm(c, &VIEW, C1.id, w_path(C1.id, w1), NULL, 0) != NULL);
+	REQUIRE((r = warm(c, &VIEW, C1.id, L, "status=published", 1)) != NULL);
+	EXPECT(c, total(r) == 0, "published before publishing: %s", titles(r));
+	REQUIRE((r = warm(c, &VIEW, C1.id, L, "status=draft", 1)) != NULL);
+	EXPECT(c, total(r) == 2, "drafts before publishing: %s", titles(r));
+	REQUIRE(write_ok(c, "POST", h_printf("%s/publish", w_path(C1.id, w1)), NULL));
+	r = rd(c, &VIEW, NULL, w_path(C1.id, w1), NULL);
+	EXPECT(c, streq(h_jstr(r->json, "data.status"), "published") &&
+	    h_jstr(r->json, "data.publishedAt") != NULL,
+	    "GET by id right after publish (stale cache): %s", h_brief(r));
+	r = list_now(c, &VIEW, C1.id, "status=published");
+	EXPECT(c, total(r) == 1 && item(r, w1) != NULL,
+	    "?status=published right after publish (stale cache): %s", titles(r));
+	r = list_now(c, &VIEW, C1.id, "status=draft");
+	EXPECT(c, total(r) == 1 && item(r, w1) == NULL && item(r, w2) != NULL,
+	    "?status=draft right after publish (stale cache): %s", titles(r));
+
+	/* unpublish */
+	REQUIRE(warm(c, &VIEW, C1.id, w_path(C1.id, w1), NULL, 0) != NULL);
+	REQUIRE(warm(c, &VIEW, C1.id, L, "status=published", 1) != NULL);
+	REQUIRE(warm(c, &VIEW, C1.id, L, "status=draft", 1) != NULL);
+	REQUIRE(write_ok(c, "POST", h_printf("%s/unpublish", w_path(C1.id, w1)), NULL));
+	r = rd(c, &VIEW, NULL, w_path(C1.id, w1), NULL);
+	EXPECT(c, streq(h_jstr(r->json, "data.status"), "draft"),
+	    "GET by id right after unpublish (stale cache): %s", h_brief(r));
+	r = list_now(c, &VIEW, C1.id, "status=published");
+	EXPECT(c, total(r) == 0, "?status=published right after unpublish (stale cache): %s",
+	    titles(r));
+	r = list_now(c, &VIEW, C1.id, "status=draft");
+	EXPECT(c, total(r) == 2 && item(r, w1) != NULL,
+	    "?status=draft right after unpublish (stale cache): %s", titles(r));
+
+	/* archive */
+	REQUIRE(warm(c, &VIEW, C1.id, w_path(C1.id, w1), NULL, 0) != NULL);
+	REQUIRE((r = warm(c, &VIEW, C1.id, L, "status=archived", 1)) != NULL);
+	EXPECT(c, total(r) == 0, "archived before archiving: %s", titles(r));
+	REQUIRE(warm(c, &VIEW, C1.id, L, "status=draft", 1) != NULL);
+	REQUIRE(write_ok(c, "POST", h_printf("%s/archive", w_path(C1.id, w1)), NULL));
+	r = rd(c, &VIEW, NULL, w_path(C1.id, w1), NULL);
+	EXPECT(c, streq(h_jstr(r->json, "data.status"), "archived"),
+	    "GET by id right after archive (stale cache): %s", h_brief(r));
+	r = list_now(c, &VIEW, C1.id, "status=archived");
+	EXPECT(c, total(r) == 1 && item(r, w1) != NULL,
+	    "?status=archived right after archive (stale cache): %s", titles(r));
+	r = list_now(c, &VIEW, C1.id, "status=draft");
+	EXPECT(c, total(r) == 1 && item(r, w1) == NULL,
+	    "?status=draft right after archive (stale cache): %s", titles(r));
+
+	/* delete */
+	REQUIRE(warm(c, &VIEW, C1.id, w_path(C1.id, w2), NULL, 0) != NULL);
+	REQUIRE((r = warm(c, &VIEW, C1.id, L, NULL, 1)) != NULL);
+	EXPECT(c, item(r, w2) != NULL, "cached list before the delete: %s", titles(r));
+	REQUIRE(write_ok(c, "DELETE", w_path(C1.id, w2), NULL));
+	r = rd(c, &VIEW, NULL, w_path(C1.id, w2), NULL);
+	expect_err(c, r, 404, "not_found", "Webtoon not found",
+	    "GET by id right after delete (stale cache)");
+	r = list_now(c, &VIEW, C1.id, NULL);
+	EXPECT(c, total(r) == 1 && item(r, w2) == NULL,
+	    "the list right after delete still has it (stale cache): %s", titles(r));
+}
+
+/* ---- 2: episodes move episodeCount ---- */
+
+static void t_episode_count(struct h_case *c)
+{
+	struct org o;
+	const char *wid, *eid, *eid2;
+	struct h_resp *r;
+
+	NEED_SETUP(c);
+	REQUIRE(mk_org_full(c, &ADM, "ep", &o));
+	REQUIRE((wid = mk_webtoon(c, &ADM, o.id, h_printf("episodes %s", run_tag))) != NULL);
+	REQUIRE((r = warm(c, &MEM, o.id, w_path(o.id, wid), NULL, 0)) != NULL);
+	EXPECT(c, jint(r->json, "data.episodeCount", -1) == 0, "cached: %s", h_brief(r));
+	REQUIRE((r = warm(c, &MEM, o.id, wt_path(o.id), NULL, 1)) != NULL);
+	EXPECT(c, jint(item(r, wid), "episodeCount", -1) == 0, "cached list: %s", h_brief(r));
+	REQUIRE((eid = mk_episode(c, o.id, wid, "first")) != NULL);
+	r = rd(c, &MEM, NULL, w_path(o.id, wid), NULL);
+	EXPECT(c, jint(r->json, "data.episodeCount", -1) == 1,
+	    "GET by id right after an episode was created (stale cache): %s", h_brief(r));
+	r = list_now(c, &MEM, o.id, NULL);
+	EXPECT(c, jint(item(r, wid), "episodeCount", -1) == 1,
+	    "the list right after an episode was created (stale cache): %s", h_brief(r));
+
+	REQUIRE((eid2 = mk_episode(c, o.id, wid, "second")) != NULL);
+	REQUIRE((r = warm(c, &MEM, o.id, w_path(o.id, wid), NULL, 0)) != NULL);
+	EXPECT(c, jint(r->json, "data.episodeCount", -1) == 2, "cached: %s", h_brief(r));
+	REQUIRE((r = warm(c, &MEM, o.id, wt_path(o.id), NULL, 1)) != NULL);
+	EXPECT(c, jint(item(r, wid), "episodeCount", -1) == 2, "cached list: %s", h_brief(r));
+	REQUIRE(write_ok(c, "DELETE", h_printf("%s/episodes/%s", w_path(o.id, wid), eid), NULL));
+	r = rd(c, &MEM, NULL, w_path(o.id, wid), NULL);
+	EXPECT(c, jint(r->json, "data.episodeCount", -1) == 1,
+	    "GET by id right after an episode was deleted (stale cache): %s", h_brief(r));
+	r = list_now(c, &MEM, o.id, NULL);
+	EXPECT(c, jint(item(r, wid), "episodeCount", -1) == 1,
+	    "the list right after an episode was deleted (stale cache): %s", h_brief(r));
+	(void)eid2;
+}
+
+/* ---- 3: members removed, leaving, changing role ---- */
+
+static void expect_gone(struct h_case *c, const struct who *u, const char *host,
+    const char *org, const char *wid, long status, const char *code, const char *msg,
+    const char *why)
+{
+	struct h_resp *r = rd(c, u, host, wt_path(org), NULL);
+
+	expect_err(c, r, status, code, msg, h_printf("list %s", why));
+	if (wid != NULL) {
+		r = rd(c, u, host, w_path(org, wid), NULL);
+		expect_err(c, r, status, code, msg, h_printf("GET by id %s", why));
+	}
+}
+
+static void expect_readable(struct h_case *c, const struct who *u, const char *host,
+    const char *org, const char *wid, const char *why)
+{
+	struct h_resp *r = rd(c, u, host, wt_path(org), NULL);
+
+	EXPECT(c, r->status == 200 && (wid == NULL || item(r, wid) != NULL), "list %s: %s", why,
+	    h_brief(r));
+	if (wid != NULL) {
+		r = rd(c, u, host, w_path(org, wid), NULL);
+		EXPECT(c, r->status == 200 && streq(h_jstr(r->json, "data._id"), wid),
+		    "GET by id %s: %s", why, h_brief(r));
+	}
+}
+
+/* Both routes of ORG cached for U on HOST / TENANT. */
+static int warm_both_on(struct h_case *c, const struct who *u, const char *host,
+    const char *tenant, const char *org, const char *wid)
+{
+	return warm_on(c, u, host, tenant, org, w_path(org, wid), NULL, 0) != NULL &&
+	    warm_on(c, u, host, tenant, org, wt_path(org), NULL, 1) != NULL;
+}
+
+static int warm_both(struct h_case *c, const struct who *u, const char *org, const char *wid)
+{
+	return warm_both_on(c, u, NULL, "", org, wid);
+}
+
+static void t_members(struct h_case *c)
+{
+	struct org o;
+	struct who rm, lv, rc;
+	const char *wid;
+	struct h_resp *r;
+
+	NEED_SETUP(c);
+	REQUIRE(reg(c, "removed", &rm) && reg(c, "leaver", &lv) && reg(c, "rolechange", &rc));
+	REQUIRE(mk_org_full(c, &ADM, "mb", &o));
+	REQUIRE(add_member(c, &ADM, &o, &rm, "user") && add_member(c, &ADM, &o, &lv, "user") &&
+	    add_member(c, &ADM, &o, &rc, "moderator"));
+	REQUIRE((wid = mk_webtoon(c, &ADM, o.id, h_printf("members %s", run_tag))) != NULL);
+
+	/* removed by an admin */
+	REQUIRE(warm_both(c, &rm, o.id, wid));
+	REQUIRE(warm_both(c, &MEM, o.id, wid));
+	r = call(c, "DELETE", ADM.tok, h_printf("/api/organizations/%s/users/%s", o.id, rm.uid),
+	    NULL);
+	REQUIRE(expect_ok(c, r, 200, "remove a member"));
+	expect_gone(c, &rm, NULL, o.id, wid, 404, "not_found", "Organization not found",
+	    "of a removed member (access served from the cache)");
+	expect_readable(c, &MEM, NULL, o.id, wid, "of another member after a removal");
+
+	/* leaving */
+	REQUIRE(warm_both(c, &lv, o.id, wid));
+	r = call(c, "POST", lv.tok, h_printf("/api/organizations/%s/leave", o.id), NULL);
+	REQUIRE(expect_ok(c, r, 200, "leave"));
+	expect_gone(c, &lv, NULL, o.id, wid, 404, "not_found", "Organization not found",
+	    "of a member who left (access served from the cache)");
+
+	/* a role change: viewer still reads */
+	REQUIRE(warm_both(c, &rc, o.id, wid));
+	r = call(c, "PUT", ADM.tok, h_printf("/api/organizations/%s/users/%s/role", o.id, rc.uid),
+	    jbody("role", "viewer", NULL));
+	REQUIRE(expect_ok(c, r, 200, "role change to viewer"));
+	expect_readable(c, &rc, NULL, o.id, wid, "of a member made viewer");
+	/* and the viewer cannot write: the role was read again */
+	r = call(c, "PUT", rc.tok, w_path(o.id, wid), jbody("title", "by a viewer", NULL));
+	expect_err(c, r, 403, "forbidden", "Insufficient permissions", "viewer writes");
+
+	/* removed, then added back: readable again at once */
+	r = call(c, "POST", ADM.tok, h_printf("/api/organizations/%s/users", o.id),
+	    jbody("userEmail", rm.email, "role", "viewer", NULL));
+	if (h_check(c, r->status == 201, "add the removed member back: %s", h_brief(r)))
+		expect_readable(c, &rm, NULL, o.id, wid, "of a member added back");
+}
+
+/* ---- 4: organization status ---- */
+
+static void t_org_status(struct h_case *c)
+{
+	struct org o;
+	const char *wid;
+
+	NEED_SETUP(c);
+	REQUIRE(mk_org_full(c, &ADM, "st", &o));
+	REQUIRE((wid = mk_webtoon(c, &ADM, o.id, h_printf("status %s", run_tag))) != NULL);
+	REQUIRE(warm_both(c, &MEM, o.id, wid) && warm_both(c, &ADM, o.id, wid));
+	REQUIRE(set_status(c, &o, "suspended"));
+	expect_gone(c, &MEM, NULL, o.id, wid, 403, "forbidden", "Organization is suspended",
+	    "of a member of a suspended organization (access served from the cache)");
+	expect_gone(c, &ADM, NULL, o.id, wid, 403, "forbidden", "Organization is suspended",
+	    "of the admin of a suspended organization (access served from the cache)");
+	REQUIRE(set_status(c, &o, "active"));
+	expect_readable(c, &MEM, NULL, o.id, wid, "once active again");
+	REQUIRE(warm_both(c, &MEM, o.id, wid));
+	REQUIRE(set_status(c, &o, "inactive"));
+	expect_gone(c, &MEM, NULL, o.id, wid, 403, "forbidden", "Organization is inactive",
+	    "of a member of an inactive organization (access served from the cache)");
+	REQUIRE(set_status(c, &o, "active"));
+	expect_readable(c, &MEM, NULL, o.id, wid, "once active again (after inactive)");
+}
+
+/* ---- 5: organization deleted ---- */
+
+static void t_org_deleted(struct h_case *c)
+{
+	struct org o;
+	const char *wid;
+	struct h_resp *r;
+
+	NEED_SETUP(c);
+	REQUIRE(mk_org_full(c, &ADM, "dl", &o));
+	REQUIRE((wid = mk_webtoon(c, &ADM, o.id, h_printf("deleted org %s", run_tag))) != NULL);
+	REQUIRE(warm_both(c, &MEM, o.id, wid) && warm_both(c, &ADM, o.id, wid));
+	r = call(c, "DELETE", ADM.tok, h_printf("/api/organizations/%s", o.id), NULL);
+	REQUIRE(expect_ok(c, r, 200, "delete the organization"));
+	expect_gone(c, &MEM, NULL, o.id, wid, 404, "not_found", "Organization not found",
+	    "of a member of a deleted organization (served from the cache)");
+	expect_gone(c, &ADM, NULL, o.id, wid, 404, "not_found", "Organization not found",
+	    "of the admin of a deleted organization (served from the cache)");
+}
+
+/* ---- 6: tenant hosts ---- */
+
+static void t_tenant_host(struct h_case *c)
+{
+	struct org o, other;
+	const char *wid, *nsub, *nhost;
+	struct h_resp *r;
+
+	NEED_SETUP(c);
+	REQUIRE(mk_org_full(c, &ADM, "tn", &o) && mk_org_full(c, &ADM, "to", &other));
+	REQUIRE((wid = mk_webtoon(c, &ADM, o.id, h_printf("tenant %s", run_tag))) != NULL);
+	/* cached on the organization's own host */
+	REQUIRE(warm_both_on(c, &MEM, o.host, o.sub, o.id, wid));
+	/* the same paths on another organization's host (MEM is a member there too) */
+	expect_gone(c, &MEM, other.host, o.id, wid, 404, "not_found", "Organization not found",
+	    "on another organization's host (cached on the own host)");
+	/* and on the base domain */
+	expect_readable(c, &MEM, h_env.base_domain, o.id, wid,
+	    "on the base domain (cached on the own host)");
+	expect_readable(c, &MEM, o.host, o.id, wid, "on the own host again");
+
+	/* a new subdomain: the old host no longer serves the organization */
+	REQUIRE(warm_both_on(c, &MEM, o.host, o.sub, o.id, wid));
+	REQUIRE(warm_both_on(c, &MEM, h_env.base_domain, "", o.id, wid));
+	nsub = h_printf("ccnew%s", run_tag);
+	nhost = h_printf("%s.%s", nsub, h_env.base_domain);
+	r = call(c, "PUT", ADM.tok, h_printf("/api/organizations/%s", o.id),
+	    jbody("subdomain", nsub, NULL));
+	REQUIRE(expect_ok(c, r, 200, "change the subdomain"));
+	expect_gone(c, &MEM, o.host, o.id, wid, 404, "not_found", "Organization not found",
+	    "on the old host after a subdomain change (access served from the cache)");
+	expect_readable(c, &MEM, nhost, o.id, wid, "on the new host");
+	expect_readable(c, &MEM, h_env.base_domain, o.id, wid,
+	    "on the base domain after a subdomain change");
+}
+
+/* ---- 7: logout, logout-all, deactivation ---- */
+
+static void t_tokens(struct h_case *c)
+{
+	struct org o;
+	struct who lg, lg2, la, la2, dv;
+	const char *wid;
+	struct h_resp *r;
+
+	NEED_SETUP(c);
+	REQUIRE(reg(c, "logout", &lg) && reg(c, "logoutall", &la) && reg(c, "deactivated", &dv));
+	REQUIRE(mk_org_full(c, &ADM, "tk", &o));
+	REQUIRE(add_member(c, &ADM, &o, &lg, "viewer") && add_member(c, &ADM, &o, &la, "viewer")
+	    && add_member(c, &ADM, &o, &dv, "viewer"));
+	REQUIRE((wid = mk_webtoon(c, &ADM, o.id, h_printf("tokens %s", run_tag))) != NULL);
+	lg2 = lg;
+	la2 = la;
+	REQUIRE((lg2.tok = login(c, &lg)) != NULL && (la2.tok = login(c, &la)) != NULL);
+
+	/* logout: that session only */
+	REQUIRE(warm_both(c, &lg, o.id, wid) && warm_both(c, &lg2, o.id, wid));
+	r = call(c, "POST", lg.tok, "/api/auth/logout", NULL);
+	REQUIRE(expect_ok(c, r, 200, "logout"));
+	expect_gone(c, &lg, NULL, o.id, wid, 401, "unauthorized", "Invalid token",
+	    "with a logged-out token (served from the cache)");
+	expect_readable(c, &lg2, NULL, o.id, wid, "with the user's other session");
+
+	/* logout-all: every session */
+	REQUIRE(warm_both(c, &la, o.id, wid) && warm_both(c, &la2, o.id, wid));
+	r = call(c, "POST", la2.tok, "/api/auth/logout-all", NULL);
+	REQUIRE(expect_ok(c, r, 200, "logout-all"));
+	expect_gone(c, &la, NULL, o.id, wid, 401, "unauthorized", "Invalid token",
+	    "with a token ended by logout-all (served from the cache)");
+	expect_gone(c, &la2, NULL, o.id, wid, 401, "unauthorized", "Invalid token",
+	    "with the logout-all token itself (served from the cache)");
+
+	/* deactivated by the operator */
+	REQUIRE(warm_both(c, &dv, o.id, wid));
+	REQUIRE(webixctl(c, h_printf("user deactivate %s", dv.email), NULL) == 0);
+	expect_gone(c, &dv, NULL, o.id, wid, 401, "unauthorized", "Invalid token",
+	    "of a deactivated user (served from the cache)");
+}
+
+/* ---- 8: two organizations ---- */
+
+static void t_two_orgs(struct h_case *c)
+{
+	struct org a, b;
+	struct who bm;
+	const char *wa, *wb, *ta = h_printf("only in A %s", run_tag),
+	    *tb = h_printf("only in B %s", run_tag);
+	struct h_resp *r;
+
+	NEED_SETUP(c);
+	REQUIRE(reg(c, "bmember", &bm));
+	REQUIRE(mk_org(c, &ADM, "ta", &a) && add_member(c, &ADM, &a, &MEM, "user") &&
+	    set_status(c, &a, "active"));
+	REQUIRE(mk_org(c, &OUT, "tb", &b) && add_member(c, &OUT, &b, &bm, "user") &&
+	    set_status(c, &b, "active"));
+	REQUIRE((wa = mk_webtoon(c, &ADM, a.id, ta)) != NULL);
+	REQUIRE((wb = mk_webtoon(c, &OUT, b.id, tb)) != NULL);
+
+	REQUIRE(warm_both(c, &MEM, a.id, wa));
+	REQUIRE((r = warm(c, &bm, b.id, wt_path(b.id), NULL, 1)) != NULL);
+	EXPECT(c, total(r) == 1 && item(r, wb) != NULL && item(r, wa) == NULL,
+	    "B's list (A's cached): %s", titles(r));
+	REQUIRE((r = warm(c, &bm, b.id, w_path(b.id, wb), NULL, 0)) != NULL);
+	EXPECT(c, streq(h_jstr(r->json, "data.title"), tb), "B's webtoon: %s", h_brief(r));
+	r = list_now(c, &MEM, a.id, NULL);
+	EXPECT(c, total(r) == 1 && item(r, wa) != NULL && item(r, wb) == NULL,
+	    "A's list (B's cached): %s", titles(r));
+
+	/* B's answers are cached: a member of A only still gets 404 there */
+	REQUIRE(h_check(c, entry_current(c, b.id, &bm, "", wt_path(b.id), NULL, 1),
+	    "B's list is not cached any more"));
+	expect_gone(c, &MEM, NULL, b.id, wb, 404, "not_found", "Organization not found",
+	    "of B by a member of A only (B's answers cached)");
+	expect_gone(c, &bm, NULL, a.id, wa, 404, "not_found", "Organization not found",
+	    "of A by a member of B only (A's answers cached)");
+	/* B's webtoon through A's path */
+	r = rd(c, &MEM, NULL, w_path(a.id, wb), NULL);
+	expect_err(c, r, 404, "not_found", "Webtoon not found", "B's webtoon under A's path");
+	r = rd(c, &bm, NULL, w_path(b.id, wa), NULL);
+	expect_err(c, r, 404, "not_found", "Webtoon not found", "A's webtoon under B's path");
+	/* a write in A leaves B's entries current (the version is per organization) */
+	REQUIRE(write_ok(c, "PUT", w_path(a.id, wa), jbody("description", "changed", NULL)));
+	EXPECT(c, entry_current(c, b.id, &bm, "", w_path(b.id, wb), NULL, 0),
+	    "a write in A dropped B's cached webtoon");
+}
+
+/* ---- 9: super admins are never served from the cache ---- */
+
+static void t_super_admin(struct h_case *c)
+{
+	struct org o;
+	const char *wid, *q = "SELECT count(*) FROM audit_log WHERE org_id = $1::uuid AND "
+	    "user_id = $2::uuid AND action = 'super_admin_access'";
+	long before, after;
+	struct h_resp *r;
+
+	NEED_SETUP(c);
+	CHECK(c, db != NULL, "DATABASE_URL is not usable");
+	REQUIRE(mk_org_full(c, &ADM, "su", &o));
+	REQUIRE((wid = mk_webtoon(c, &ADM, o.id, h_printf("super %s", run_tag))) != NULL);
+	REQUIRE(warm_both(c, &MEM, o.id, wid));
+
+	before = h_sql_count(c, db, q, 2, P(o.id, SUP.uid));
+	for (int i = 0; i < 2; i++) {
+		r = rd(c, &SUP, NULL, wt_path(o.id), NULL);
+		EXPECT(c, r->status == 200 && item(r, wid) != NULL, "super admin list %d: %s", i,
+		    h_brief(r));
+	}
+	after = h_sql_count(c, db, q, 2, P(o.id, SUP.uid));
+	EXPECT(c, after == before + 2, "two list reads by a super admin wrote %ld "
+	    "super_admin_access rows, expected 2 (served from the cache?)", after - before);
+	before = after;
+	for (int i = 0; i < 2; i++) {
+		r = rd(c, &SUP, NULL, w_path(o.id, wid), NULL);
+		EXPECT(c, r->status == 200 && streq(h_jstr(r->json, "data._id"), wid),
+		    "super admin GET %d: %s", i, h_brief(r));
+	}
+	after = h_sql_count(c, db, q, 2, P(o.id, SUP.uid));
+	EXPECT(c, after == before + 2, "two GETs by a super admin wrote %ld "
+	    "super_admin_access rows, expected 2 (served from the cache?)", after - before);
+	EXPECT(c, rget(c, h_printf("webix:c:a:%s:%s:content:read:1:", lower(o.id),
+	    lower(SUP.uid))) == NULL, "a super admin's access was cached");
+}
+
+/* ---- 10: views ---- */
+
+static void t_views(struct h_case *c)
+{
+	struct org o;
+	const char *w1, *w2, *path;
+	const char *cnt = "SELECT count(*) FROM analytics WHERE webtoon_id = $1::uuid AND "
+	    "episode_id IS NULL AND metric_type = 'webtoon_views'";
+	const char *vc = "SELECT view_count FROM webtoons WHERE id = $1::uuid";
+	struct h_resp *r;
+	struct json_object *first;
+
+	NEED_SETUP(c);
+	CHECK(c, db != NULL, "DATABASE_URL is not usable");
+	REQUIRE(mk_org_full(c, &ADM, "vw", &o));
+	REQUIRE((w1 = mk_webtoon(c, &ADM, o.id, h_printf("viewed %s", run_tag))) != NULL);
+	REQUIRE((w2 = mk_webtoon(c, &ADM, o.id, h_printf("unviewed %s", run_tag))) != NULL);
+	path = w_path(o.id, w1);
+
+	/* the list by views, cached with no view anywhere: the newer one first */
+	REQUIRE((r = warm(c, &VIEW, o.id, wt_path(o.id), "sort=views", 1)) != NULL);
+	first = json_object_array_get_idx(h_jget(r->json, "data.data"), 0);
+	EXPECT(c, total(r) == 2 && streq(h_jstr(first, "_id"), w2), "sort=views before views: %s",
+	    titles(r));
+
+	r = rd(c, &VIEW, NULL, path, NULL);
+	EXPECT(c, r->status == 200 && jint(r->json, "data.viewCount", -1) == 1, "view 1: %s",
+	    h_brief(r));
+	r = rd(c, &VIEW, NULL, path, NULL);
+	EXPECT(c, r->status == 200 && jint(r->json, "data.viewCount", -1) == 2, "view 2: %s",
+	    h_brief(r));
+	EXPECT(c, entry_current(c, o.id, &VIEW, "", path, NULL, 0),
+	    "the webtoon is not cached after two reads");
+	/* the cached entry carries the count of before; the written views must still show */
+	h_flush_views(c);
+	r = rd(c, &VIEW, NULL, path, NULL);
+	EXPECT(c, r->status == 200 && jint(r->json, "data.viewCount", -1) == 3,
+	    "view 3 (cached entry from before a flush of views): %s", h_brief(r));
+	r = call(c, "HEAD", VIEW.tok, path, NULL);
+	EXPECT(c, r->status == 200, "HEAD: %s", h_brief(r));
+	h_flush_views(c);
+	EXPECT(c, h_sql_count(c, db, cnt, 1, P(w1)) == 3, "webtoon_views rows: %ld, expected 3",
+	    h_sql_count(c, db, cnt, 1, P(w1)));
+	EXPECT(c, h_sql_count(c, db, vc, 1, P(w1)) == 3, "view_count: %ld, expected 3",
+	    h_sql_count(c, db, vc, 1, P(w1)));
+
+	/* the cached list by views shows the written views at once */
+	r = list_now(c, &VIEW, o.id, "sort=views");
+	first = json_object_array_get_idx(h_jget(r->json, "data.data"), 0);
+	EXPECT(c, streq(h_jstr(first, "_id"), w1) && jint(first, "viewCount", -1) == 3,
+	    "sort=views right after the views were written (stale cache): %s", titles(r));
+	r = list_now(c, &VIEW, o.id, NULL);
+	EXPECT(c, jint(item(r, w1), "viewCount", -1) == 3,
+	    "the list right after the views were written (stale cache): %s", titles(r));
+
+	/* and the next view counts on */
+	r = rd(c, &VIEW, NULL, path, NULL);
+	EXPECT(c, r->status == 200 && jint(r->json, "data.viewCount", -1) == 4, "view 4: %s",
+	    h_brief(r));
+	h_flush_views(c);
+	EXPECT(c, h_sql_count(c, db, vc, 1, P(w1)) == 4 && h_sql_count(c, db, cnt, 1, P(w1)) == 4,
+	    "after view 4: view_count %ld, rows %ld", h_sql_count(c, db, vc, 1, P(w1)),
+	    h_sql_count(c, db, cnt, 1, P(w1)));
+	EXPECT(c, h_sql_count(c, db, vc, 1, P(w2)) == 0 && h_sql_count(c, db, cnt, 1, P(w2)) == 0,
+	    "the other webtoon got views");
+}
+
+/* ---- 13: upper-case ids name the same organization and webtoon ---- */
+
+static void t_upper_case_ids(struct h_case *c)
+{
+	struct org o;
+	const char *w1, *w2, *t = h_printf("upper renamed %s", run_tag), *U;
+	const char *cnt = "SELECT count(*) FROM analytics WHERE webtoon_id = $1::uuid AND "
+	    "episode_id IS NULL AND metric_type = 'webtoon_views'";
+	struct h_resp *r;
+
+	NEED_SETUP(c);
+	CHECK(c, db != NULL, "DATABASE_URL is not usable");
+	REQUIRE(mk_org_full(c, &ADM, "uc", &o));
+	REQUIRE((w1 = mk_webtoon(c, &ADM, o.id, h_printf("upper %s", run_tag))) != NULL);
+	U = upper(o.id);
+
+	/* writes through upper-case paths invalidate what lower-case reads cached */
+	REQUIRE(warm(c, &MEM, o.id, wt_path(o.id), NULL, 1) != NULL);
+	REQUIRE(warm(c, &MEM, o.id, w_path(o.id, w1), NULL, 0) != NULL);
+	REQUIRE((w2 = mk_webtoon(c, &ADM, U, h_printf("upper two %s", run_tag))) != NULL);
+	r = list_now(c, &MEM, o.id, NULL);
+	EXPECT(c, total(r) == 2 && item(r, lower(w2)) != NULL,
+	    "the list right after a create through an upper-case path (stale cache): %s",
+	    titles(r));
+	REQUIRE(write_ok(c, "PUT", w_path(U, upper(w1)), jbody("title", t, NULL)));
+	r = rd(c, &MEM, NULL, w_path(o.id, w1), NULL);
+	EXPECT(c, streq(h_jstr(r->json, "data.title"), t),
+	    "GET by id right after an update through an upper-case path (stale cache): %s",
+	    h_brief(r));
+
+	/* reads through upper-case paths: the same answer, the same access rules */
+	REQUIRE(warm(c, &MEM, o.id, w_path(o.id, w1), NULL, 0) != NULL);
+	r = rd(c, &MEM, NULL, w_path(U, upper(w1)), NULL);
+	EXPECT(c, r->status == 200 && streq(h_jstr(r->json, "data.title"), t),
+	    "GET by id through an upper-case path: %s", h_brief(r));
+	r = rd(c, &OUT, NULL, w_path(U, upper(w1)), NULL);
+	expect_err(c, r, 404, "not_found", "Organization not found",
+	    "a non-member through an upper-case path (lower-case cached)");
+	r = rd(c, &OUT, NULL, wt_path(U), NULL);
+	expect_err(c, r, 404, "not_found", "Organization not found",
+	    "a non-member's list through an upper-case path (lower-case cached)");
+
+	/* views through either spelling count for the one webtoon */
+	h_flush_views(c);
+	{
+		long base = h_sql_count(c, db, cnt, 1, P(w2)), n;
+
+		r = rd(c, &MEM, NULL, w_path(o.id, lower(w2)), NULL);
+		n = jint(r->json, "data.viewCount", -1);
+		EXPECT(c, n == base + 1, "view through the lower-case path: %ld (base %ld)", n,
+		    base);
+		r = rd(c, &MEM, NULL, w_path(U, upper(w2)), NULL);
+		EXPECT(c, jint(r->json, "data.viewCount", -1) == base + 2,
+		    "view through the upper-case path: %s", h_brief(r));
+		r = rd(c, &MEM, NULL, w_path(o.id, lower(w2)), NULL);
+		EXPECT(c, jint(r->json, "data.viewCount", -1) == base + 3,
+		    "view through the lower-case path again: %s", h_brief(r));
+		h_flush_views(c);
+		EXPECT(c, h_sql_count(c, db, cnt, 1, P(w2)) == base + 3,
+		    "webtoon_views rows: %ld, expected %ld", h_sql_count(c, db, cnt, 1, P(w2)),
+		    base + 3);
+	}
+}
+
+int main(void)
+{
+	int rc;
+
+	if (h_init() != 0)
+		return 1;
+	snprintf(run_tag, sizeof(run_tag), "%lx%x", (unsigned long)time(NULL),
+	    (unsigned)getpid() & 0xfffff);
+	if (h_env.database_url != NULL) {
+		db = PQconnectdb(h_env.database_url);
+		if (PQstatus(db) != CONNECTION_OK) {
+			fprintf(stderr, "e2e_cache: cannot connect to DATABASE_URL: %s",
+			    PQerrorMessage(db));
+			PQfinish(db);
+			db = NULL;
+		}
+	}
+
+	h_run("setup", t_setup);
+	h_run("cache_hits_served_and_manual_drop", t_hits_served_and_gen_drop);
+	h_run("cache_content_writes", t_content_writes);
+	h_run("cache_episode_count", t_episode_count);
+	h_run("cache_members_removed_left_role", t_members);
+	h_run("cache_org_status", t_org_status);
+	h_run("cache_org_deleted", t_org_deleted);
+	h_run("cache_tenant_host", t_tenant_host);
+	h_run("cache_logout_and_deactivation", t_tokens);
+	h_run("cache_two_orgs", t_two_orgs);
+	h_run("cache_super_admin_not_cached", t_super_admin);
+	h_run("cache_views", t_views);
+	h_run("cache_upper_case_ids", t_upper_case_ids);
+
+	rc = h_finish();
+	r_close();
+	if (db != NULL)
+		PQfinish(db);
+	h_strings_free();
+	return rc;
+}
