@@ -134,27 +134,21 @@ rcache_lookup(struct req *r)
 	    lower_dup(&r->arena, r->path), r->query ? r->query : "");
 	char ks[64], ku[64];
 	authn_revocation_keys(r, ks, ku);
-	struct view_event ev;
+	struct view_event ev = { 0 };
 	bool count = (rt->flags & R_CACHE_COUNT) && !r->is_head &&
 	    views_event(r, org, req_param(r, 1), NULL, &ev) == 0;
-	const char *argv[16] = { "EVALSHA", lookup_sha(), count ? "10" : "7", GEN_KEY, vkey, wkey,
-	    akey, rkey, ks, ku };
-	int argc = 10;
-	if (count) {
-		argv[argc++] = ev.keys[0];
-		argv[argc++] = ev.keys[1];
-		argv[argc++] = ev.keys[2];
-	}
-	argv[argc++] = with_views ? "1" : "0";
-	if (count) {
-		argv[argc++] = ev.entry;
-		argv[argc++] = ev.field;
-	}
-	struct redis_cmdv cmd = { argc, argv, NULL };
+	/* a read that counts a view needs the script (the view is queued only on a hit);
+	 * any other is a plain MGET, cheaper for Redis */
+	const char *argv[16] = { "EVALSHA", lookup_sha(), "10", GEN_KEY, vkey, wkey, akey, rkey,
+	    ks, ku, ev.keys[0], ev.keys[1], ev.keys[2], with_views ? "1" : "0", ev.entry,
+	    ev.field };
+	const char *mget[] = { "MGET", GEN_KEY, vkey, wkey, akey, rkey, ks, ku };
+	struct redis_cmdv cmd = count ? (struct redis_cmdv){ 16, argv, NULL } :
+	    (struct redis_cmdv){ 8, mget, NULL };
 	redisReply *x = NULL;
 	if (redis_pipe(&r->app->redis, 1, &cmd, &x) < 0)
 		return 0;
-	if (x->type == REDIS_REPLY_ERROR && strncmp(x->str, "NOSCRIPT", 8) == 0) {
+	if (count && x->type == REDIS_REPLY_ERROR && strncmp(x->str, "NOSCRIPT", 8) == 0) {
 		/* Redis (re)started: load the script by sending it once */
 		freeReplyObject(x);
 		argv[0] = "EVAL";
@@ -162,16 +156,24 @@ rcache_lookup(struct req *r)
 		if (redis_pipe(&r->app->redis, 1, &cmd, &x) < 0)
 			return 0;
 	}
-	if (x->type != REDIS_REPLY_ARRAY || x->elements != 8) {
+	if (x->type != REDIS_REPLY_ARRAY || x->elements != (count ? 8u : 7u)) {
 		if (x->type == REDIS_REPLY_ERROR)
 			log_msg(LOG_ERROR, "read cache lookup failed: %s", x->str);
 		freeReplyObject(x);
 		return 0;
 	}
-	r->rc_revoked = x->element[4]->type == REDIS_REPLY_INTEGER && x->element[4]->integer != 0;
 	const char *gen = reply_str(x->element[0]), *ver = reply_str(x->element[1]);
 	const char *views = reply_str(x->element[2]);
-	const redisReply *rv = x->element[3];
+	/* the script answers [gen, ver, views, answer if hit, revoked, hit, pending, written];
+	 * MGET [gen, ver, views, access, answer, revoked session, revoked user] */
+	const redisReply *rv = x->element[count ? 3 : 4];
+	const char *access = count ? NULL : reply_str(x->element[3]);
+	if (count)
+		r->rc_revoked = x->element[4]->type == REDIS_REPLY_INTEGER &&
+		    x->element[4]->integer != 0;
+	else
+		r->rc_revoked = x->element[5]->type != REDIS_REPLY_NIL ||
+		    x->element[6]->type != REDIS_REPLY_NIL;
 	r->rc_akey = akey;
 	r->rc_rkey = rkey;
 	if (gen && ver && (views || !with_views)) {
@@ -179,9 +181,10 @@ rcache_lookup(struct req *r)
 		r->rc_tag = with_views ? arena_printf(&r->arena, "%s %s", r->rc_atag, views) :
 		    r->rc_atag;
 	}
+	bool access_ok = count ? x->element[5]->type == REDIS_REPLY_INTEGER &&
+	    x->element[5]->integer == 1 : access && r->rc_atag && strcmp(access, r->rc_atag) == 0;
 	int hit = 0;
-	if (r->rc_tag && x->element[5]->type == REDIS_REPLY_INTEGER &&
-	    x->element[5]->integer == 1 && rv->type == REDIS_REPLY_STRING) {
+	if (r->rc_tag && access_ok && !r->rc_revoked && rv->type == REDIS_REPLY_STRING) {
 		size_t tl = strlen(r->rc_tag);
 		hit = rv->len > tl + 1 && memcmp(rv->str, r->rc_tag, tl) == 0 && rv->str[tl] == '\n';
 		if (hit) {
