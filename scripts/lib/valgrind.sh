@@ -24,7 +24,7 @@ vg_req() { # vg_req WHAT EXPECTED_STATUS curl-args...
 }
 
 vg_json() { # vg_json KEY — the string value of "KEY" in the last answer
-	grep -o "\"$1\":\"[^\"]*\"" "$VG_BODY" | head -n1 | sed 's/^"[^"]*":"//; s/"$//'
+	grep -o "\"$1\": *\"[^\"]*\"" "$VG_BODY" | head -n1 | sed 's/^"[^"]*": *"//; s/"$//' || true
 }
 
 vg_api_start() {
@@ -118,6 +118,30 @@ vg_sample_requests() {
 	vg_req method_not_allowed 405 -X DELETE "$u/api/auth/login"
 	vg_req bad_uuid 400 -H "Authorization: Bearer $at" "$u/api/organizations/not-a-uuid"
 	vg_req refresh_garbage 401 -H "$j" -d '{"refreshToken":"garbage"}' "$u/api/auth/refresh"
+	# content: the read cache (a miss, then hits), a write that invalidates it, views
+	# queued in Redis and written by a worker's flush
+	local org wt sub="vg$RANDOM$RANDOM" a
+	vg_req login_new_password 200 -H "$j" -d "{\"email\":\"$email\",\"password\":\"$pw 2\"}" \
+		"$u/api/auth/login"
+	a=(-H "Authorization: Bearer $(vg_json accessToken)")
+	vg_req org_create 201 -H "$j" "${a[@]}" -d "{\"name\":\"Valgrind\",\"subdomain\":\"$sub\"}" \
+		"$u/api/organizations"
+	org=$(vg_json _id)
+	vg_req webtoon_create 201 -H "$j" "${a[@]}" -d '{"title":"Val","tags":["a"]}' \
+		"$u/api/webtoons/$org"
+	wt=$(vg_json _id)
+	local i
+	for i in 1 2 3; do
+		vg_req "webtoon_list_$i" 200 "${a[@]}" "$u/api/webtoons/$org?limit=5"
+		vg_req "webtoon_get_$i" 200 "${a[@]}" "$u/api/webtoons/$org/$wt"
+	done
+	vg_req webtoon_update 200 -X PUT -H "$j" "${a[@]}" -d '{"title":"Val 2"}' \
+		"$u/api/webtoons/$org/$wt"
+	vg_req webtoon_get_after_update 200 "${a[@]}" "$u/api/webtoons/$org/$wt"
+	vg_req webtoon_head 200 -I "${a[@]}" "$u/api/webtoons/$org/$wt"
+	vg_req webtoon_missing 404 "${a[@]}" "$u/api/webtoons/$org/00000000-0000-4000-8000-000000000000"
+	sleep 3 # VIEWS_FLUSH_MS: a worker writes the queued views
+	vg_req webtoon_list_after_flush 200 "${a[@]}" "$u/api/webtoons/$org?limit=5&sort=views"
 }
 
 # Every valgrind log of the run must end with "ERROR SUMMARY: 0 errors" (definite and
