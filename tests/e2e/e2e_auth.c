@@ -15,10 +15,8 @@
 
 #include <crypt.h>
 #include <ctype.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <libpq-fe.h>
-#include <netdb.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <pthread.h>
@@ -26,9 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -564,128 +559,6 @@ static void db_connect(void)
 }
 
 #define P(...) ((const char *const[]){ __VA_ARGS__ })
-
-/* ---- Redis: a tiny RESP client for SET key value EX n ---- */
-
-static int resp_send(int fd, int argc, const char *const *argv)
-{
-	char buf[1024];
-	int n = snprintf(buf, sizeof(buf), "*%d\r\n", argc);
-
-	for (int i = 0; i < argc && n > 0 && (size_t)n < sizeof(buf); i++)
-		n += snprintf(buf + n, sizeof(buf) - (size_t)n, "$%zu\r\n%s\r\n", strlen(argv[i]),
-		    argv[i]);
-	if (n <= 0 || (size_t)n >= sizeof(buf))
-		return -1;
-	return write(fd, buf, (size_t)n) == n ? 0 : -1;
-}
-
-static int resp_line(int fd, char *buf, size_t sz)
-{
-	size_t n = 0;
-
-	while (n + 1 < sz) {
-		char ch;
-
-		if (read(fd, &ch, 1) != 1)
-			return -1;
-		if (ch == '\n')
-			break;
-		if (ch != '\r')
-			buf[n++] = ch;
-	}
-	buf[n] = '\0';
-	return 0;
-}
-
-/* SET KEY 1 EX SECONDS on REDIS_URL (redis://[:pw@]host:port[/db] or unix:/path). */
-static int redis_set(const char *key, int seconds, char *err, size_t errsz)
-{
-	const char *url = h_env.redis_url;
-	char host[256] = "127.0.0.1", port[16] = "6379", dbn[16] = "0", pw[256] = "", line[512];
-	char ex[16];
-	int fd = -1;
-	struct timeval tv = { .tv_sec = 3 };
-
-	if (url == NULL) {
-		snprintf(err, errsz, "REDIS_URL is not set");
-		return -1;
-	}
-	if (strncmp(url, "unix:", 5) == 0) {
-		struct sockaddr_un sa = { .sun_family = AF_UNIX };
-		const char *path = url + 5;
-
-		while (path[0] == '/' && path[1] == '/')
-			path++;
-		snprintf(sa.sun_path, sizeof(sa.sun_path), "%.*s", (int)strcspn(path, "?"), path);
-		fd = socket(AF_UNIX, SOCK_STREAM, 0);
-		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-			snprintf(err, errsz, "connect %s: %s", sa.sun_path, strerror(errno));
-			goto fail;
-		}
-	} else if (strncmp(url, "redis://", 8) == 0) {
-		const char *p = url + 8, *at = strchr(p, '@'), *slash;
-		struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
-		size_t hl;
-
-		if (at != NULL) {
-			const char *colon = memchr(p, ':', (size_t)(at - p));
-
-			if (colon != NULL)
-				snprintf(pw, sizeof(pw), "%.*s", (int)(at - colon - 1), colon + 1);
-			p = at + 1;
-		}
-		slash = strchr(p, '/');
-		hl = slash ? (size_t)(slash - p) : strlen(p);
-		if (slash != NULL && slash[1] != '\0')
-			snprintf(dbn, sizeof(dbn), "%s", slash + 1);
-		if (memchr(p, ':', hl) != NULL) {
-			const char *colon = memchr(p, ':', hl);
-
-			snprintf(host, sizeof(host), "%.*s", (int)(colon - p), p);
-			snprintf(port, sizeof(port), "%.*s", (int)(p + hl - colon - 1), colon + 1);
-		} else if (hl > 0) {
-			snprintf(host, sizeof(host), "%.*s", (int)hl, p);
-		}
-		if (getaddrinfo(host, port, &hints, &ai) != 0 || ai == NULL) {
-			snprintf(err, errsz, "cannot resolve %s:%s", host, port);
-			return -1;
-		}
-		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-		if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-			snprintf(err, errsz, "connect %s:%s: %s", host, port, strerror(errno));
-			freeaddrinfo(ai);
-			goto fail;
-		}
-		freeaddrinfo(ai);
-	} else {
-		snprintf(err, errsz, "unsupported REDIS_URL %s", url);
-		return -1;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (pw[0] != '\0' && (resp_send(fd, 2, P("AUTH", pw)) < 0 ||
-	    resp_line(fd, line, sizeof(line)) < 0 || line[0] != '+')) {
-		snprintf(err, errsz, "AUTH failed");
-		goto fail;
-	}
-	if (strcmp(dbn, "0") != 0 && (resp_send(fd, 2, P("SELECT", dbn)) < 0 ||
-	    resp_line(fd, line, sizeof(line)) < 0 || line[0] != '+')) {
-		snprintf(err, errsz, "SELECT %s failed", dbn);
-		goto fail;
-	}
-	snprintf(ex, sizeof(ex), "%d", seconds);
-	if (resp_send(fd, 5, P("SET", key, "1", "EX", ex)) < 0 ||
-	    resp_line(fd, line, sizeof(line)) < 0 || strcmp(line, "+OK") != 0) {
-		snprintf(err, errsz, "SET failed (%s)", line);
-		goto fail;
-	}
-	close(fd);
-	return 0;
-fail:
-	if (fd >= 0)
-		close(fd);
-	return -1;
-}
 
 /* ---- sessions ---- */
 
@@ -1794,7 +1667,7 @@ static void t_deactivated(struct h_case *c)
 {
 	const char *email = mkemail("deact");
 	struct sess s;
-	char err[256];
+	const char *err, *v;
 	PGresult *res;
 
 	REQUIRE(reg(c, email, "secret123", &s));
@@ -1807,8 +1680,9 @@ static void t_deactivated(struct h_case *c)
 	    "Invalid credentials", "login of a deactivated user, wrong password");
 	refresh_bad(c, s.refresh, "refresh of a deactivated user");
 	/* what webixctl (and any deactivation) publishes: workers check it on every request */
-	CHECK(c, redis_set(h_printf("webix:rv:u:%s", s.uid), 1000, err, sizeof(err)) == 0,
-	    "cannot set the Redis key: %s", err);
+	v = h_redis(NULL, &err, "SET", h_printf("webix:rv:u:%s", s.uid), "1", "EX", "1000", NULL);
+	CHECK(c, v != NULL && strcmp(v, "OK") == 0, "cannot set the Redis key: %s",
+	    err ? err : h_printf("SET answered %s", v ? v : "nil"));
 	verify_bad(c, s.access, "access token of a deactivated user (webix:rv:u set)");
 }
 

@@ -10,23 +10,18 @@
  * in batches, upper-case ids, and a manual drop of the whole cache (webix:c:gen, webixctl
  * cache flush).
  *
- * Talks to Redis (REDIS_URL) with a tiny RESP client to see and poison cache entries; never
+ * Talks to Redis (REDIS_URL, h_redis) to see and poison cache entries; never
  * deletes anything there (the view queue lives in Redis). Users, organizations and titles
  * are unique per run. Links with: libcurl json-c libpq. */
 #include "harness.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <libpq-fe.h>
-#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -121,276 +116,21 @@ static const char *replace_all(const char *s, const char *from, const char *to)
 	return h_keep(o);
 }
 
-/* ---- Redis: a tiny RESP client (one connection for the whole run) ---- */
-
-static int rfd = -1;
-static char rbuf[8192];
-static size_t rpos, rlen;
-
-struct rrep {
-	char type;      /* '+', '-', ':', '$', '*'; 0 for a nil bulk */
-	long long n;
-	char *s;        /* '+', '-', '$' (malloc) */
-};
-
-static int r_byte(void)
-{
-	if (rpos == rlen) {
-		ssize_t n = read(rfd, rbuf, sizeof(rbuf));
-
-		if (n <= 0)
-			return -1;
-		rpos = 0;
-		rlen = (size_t)n;
-	}
-	return (unsigned char)rbuf[rpos++];
-}
-
-static int r_line(char *buf, size_t sz)
-{
-	size_t n = 0;
-	int ch;
-
-	while ((ch = r_byte()) >= 0 && ch != '\n')
-		if (ch != '\r' && n + 1 < sz)
-			buf[n++] = (char)ch;
-	buf[n] = '\0';
-	return ch < 0 ? -1 : 0;
-}
-
-static int r_reply(struct rrep *x)
-{
-	char line[512];
-
-	x->type = 0;
-	x->n = 0;
-	x->s = NULL;
-	if (r_line(line, sizeof(line)) < 0)
-		return -1;
-	x->type = line[0];
-	switch (line[0]) {
-	case '+': case '-':
-		x->s = strdup(line + 1);
-		return x->s ? 0 : -1;
-	case ':':
-		x->n = strtoll(line + 1, NULL, 10);
-		return 0;
-	case '$': {
-		long long len = strtoll(line + 1, NULL, 10);
-
-		if (len < 0) {
-			x->type = 0;
-			return 0;
-		}
-		if ((x->s = malloc((size_t)len + 1)) == NULL)
-			return -1;
-		for (long long i = 0; i < len; i++) {
-			int ch = r_byte();
-
-			if (ch < 0)
-				return -1;
-			x->s[i] = (char)ch;
-		}
-		x->s[len] = '\0';
-		x->n = len;
-		return r_line(line, sizeof(line));
-	}
-	case '*': {
-		long long k = strtoll(line + 1, NULL, 10);
-
-		x->n = k;
-		for (long long i = 0; i < k; i++) {
-			struct rrep e;
-			int rc = r_reply(&e);
-
-			free(e.s);
-			if (rc < 0)
-				return -1;
-		}
-		return 0;
-	}
-	}
-	return -1;
-}
-
-static int r_send(int argc, const char *const *argv)
-{
-	size_t total = 32, n = 0;
-	char *buf;
-	int ok;
-
-	for (int i = 0; i < argc; i++)
-		total += strlen(argv[i]) + 32;
-	if ((buf = malloc(total)) == NULL)
-		return -1;
-	n += (size_t)snprintf(buf + n, total - n, "*%d\r\n", argc);
-	for (int i = 0; i < argc; i++)
-		n += (size_t)snprintf(buf + n, total - n, "$%zu\r\n%s\r\n", strlen(argv[i]),
-		    argv[i]);
-	ok = 1;
-	for (size_t off = 0; off < n && ok;) {
-		ssize_t w = write(rfd, buf + off, n - off);
-
-		if (w <= 0)
-			ok = 0;
-		else
-			off += (size_t)w;
-	}
-	free(buf);
-	return ok ? 0 : -1;
-}
-
-static void r_close(void)
-{
-	if (rfd >= 0)
-		close(rfd);
-	rfd = -1;
-	rpos = rlen = 0;
-}
-
-static int r_cmd_raw(int argc, const char *const *argv, struct rrep *x)
-{
-	if (r_send(argc, argv) < 0 || r_reply(x) < 0) {
-		free(x->s);
-		x->s = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-/* Connects to REDIS_URL (redis://[:pw@]host:port[/db] or unix:/path). */
-static int r_connect(char *err, size_t errsz)
-{
-	const char *url = h_env.redis_url;
-	char host[256] = "127.0.0.1", port[16] = "6379", dbn[16] = "0", pw[256] = "";
-	struct timeval tv = { .tv_sec = 3 };
-	struct rrep x;
-
-	if (url == NULL) {
-		snprintf(err, errsz, "REDIS_URL is not set");
-		return -1;
-	}
-	if (strncmp(url, "unix:", 5) == 0) {
-		struct sockaddr_un sa = { .sun_family = AF_UNIX };
-		const char *path = url + 5;
-
-		while (path[0] == '/' && path[1] == '/')
-			path++;
-		snprintf(sa.sun_path, sizeof(sa.sun_path), "%.*s", (int)strcspn(path, "?"), path);
-		rfd = socket(AF_UNIX, SOCK_STREAM, 0);
-		if (rfd < 0 || connect(rfd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-			snprintf(err, errsz, "connect %s: %s", sa.sun_path, strerror(errno));
-			r_close();
-			return -1;
-		}
-	} else if (strncmp(url, "redis://", 8) == 0) {
-		const char *p = url + 8, *at = strchr(p, '@'), *slash;
-		struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
-		size_t hl;
-
-		if (at != NULL) {
-			const char *colon = memchr(p, ':', (size_t)(at - p));
-
-			if (colon != NULL)
-				snprintf(pw, sizeof(pw), "%.*s", (int)(at - colon - 1), colon + 1);
-			p = at + 1;
-		}
-		slash = strchr(p, '/');
-		hl = slash ? (size_t)(slash - p) : strlen(p);
-		if (slash != NULL && slash[1] != '\0')
-			snprintf(dbn, sizeof(dbn), "%s", slash + 1);
-		if (memchr(p, ':', hl) != NULL) {
-			const char *colon = memchr(p, ':', hl);
-
-			snprintf(host, sizeof(host), "%.*s", (int)(colon - p), p);
-			snprintf(port, sizeof(port), "%.*s", (int)(p + hl - colon - 1), colon + 1);
-		} else if (hl > 0) {
-			snprintf(host, sizeof(host), "%.*s", (int)hl, p);
-		}
-		if (getaddrinfo(host, port, &hints, &ai) != 0 || ai == NULL) {
-			snprintf(err, errsz, "cannot resolve %s:%s", host, port);
-			return -1;
-		}
-		rfd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-		if (rfd < 0 || connect(rfd, ai->ai_addr, ai->ai_addrlen) != 0) {
-			snprintf(err, errsz, "connect %s:%s: %s", host, port, strerror(errno));
-			freeaddrinfo(ai);
-			r_close();
-			return -1;
-		}
-		freeaddrinfo(ai);
-	} else {
-		snprintf(err, errsz, "unsupported REDIS_URL %s", url);
-		return -1;
-	}
-	setsockopt(rfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (pw[0] != '\0') {
-		if (r_cmd_raw(2, P("AUTH", pw), &x) < 0 || x.type != '+') {
-			snprintf(err, errsz, "AUTH failed");
-			free(x.s);
-			r_close();
-			return -1;
-		}
-		free(x.s);
-	}
-	if (strcmp(dbn, "0") != 0) {
-		if (r_cmd_raw(2, P("SELECT", dbn), &x) < 0 || x.type != '+') {
-			snprintf(err, errsz, "SELECT %s failed", dbn);
-			free(x.s);
-			r_close();
-			return -1;
-		}
-		free(x.s);
-	}
-	return 0;
-}
-
-/* One command; 0 with X filled (free x->s), or -1 with a failure recorded. */
-static int r_cmd(struct h_case *c, int argc, const char *const *argv, struct rrep *x)
-{
-	char err[256] = "";
-
-	if (rfd < 0 && r_connect(err, sizeof(err)) < 0)
-		return h_check(c, 0, "Redis: %s", err), -1;
-	if (r_cmd_raw(argc, argv, x) < 0) {
-		r_close();
-		return h_check(c, 0, "Redis: %s failed", argv[0]), -1;
-	}
-	if (x->type == '-') {
-		h_check(c, 0, "Redis: %s answered -%s", argv[0], x->s);
-		free(x->s);
-		x->s = NULL;
-		return -1;
-	}
-	return 0;
-}
+/* ---- Redis (the harness's client) ---- */
 
 /* GET KEY: the value (kept), NULL when absent (or on an error, recorded). */
 static const char *rget(struct h_case *c, const char *key)
 {
-	struct rrep x;
-
-	if (r_cmd(c, 2, P("GET", key), &x) < 0)
-		return NULL;
-	if (x.type != '$') {
-		free(x.s);
-		return NULL;
-	}
-	return h_keep(x.s);
+	return h_redis(c, NULL, "GET", key, NULL);
 }
 
 /* SET KEY VALUE (KEEPTTL when asked); 1 when done. */
 static int rset(struct h_case *c, const char *key, const char *val, int keepttl)
 {
-	struct rrep x;
-	int ok;
+	const char *err, *v = h_redis(c, &err, "SET", key, val, keepttl ? "KEEPTTL" : NULL,
+	    NULL);
 
-	if (keepttl ? r_cmd(c, 4, P("SET", key, val, "KEEPTTL"), &x) :
-	    r_cmd(c, 3, P("SET", key, val), &x))
-		return 0;
-	ok = x.type == '+';
-	free(x.s);
-	return h_check(c, ok, "Redis: SET %s failed", key);
+	return err == NULL && h_check(c, streq(v, "OK"), "Redis: SET %s failed", key);
 }
 
 /* ---- requests ---- */
@@ -1404,7 +1144,6 @@ int main(void)
 	h_run("cache_upper_case_ids", t_upper_case_ids);
 
 	rc = h_finish();
-	r_close();
 	if (db != NULL)
 		PQfinish(db);
 	h_strings_free();

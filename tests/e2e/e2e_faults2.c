@@ -7,7 +7,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -343,87 +342,6 @@ static void expect_unavailable(struct h_case *c, struct h_resp *r, const char *w
 	    h_hdr(r, "Retry-After") ? h_hdr(r, "Retry-After") : "absent");
 }
 
-/* ---- a minimal Redis client (RESP over TCP) for checking keys ---- */
-
-static int redis_connect(char *err, size_t errsz)
-{
-	const char *url = h_env.redis_url, *p, *colon, *slash;
-	char host[256] = "127.0.0.1", port[16] = "6379";
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
-	struct timeval tv = { .tv_sec = 3 };
-	int fd;
-
-	if (url == NULL || strncmp(url, "redis://", 8) != 0) {
-		snprintf(err, errsz, "REDIS_URL %s is not redis://host:port", url ? url : "(unset)");
-		return -1;
-	}
-	p = url + 8;
-	if (strchr(p, '@') != NULL) {
-		snprintf(err, errsz, "REDIS_URL with a password is not supported here");
-		return -1;
-	}
-	slash = p + strcspn(p, "/");
-	colon = memchr(p, ':', (size_t)(slash - p));
-	if (colon != NULL) {
-		snprintf(host, sizeof(host), "%.*s", (int)(colon - p), p);
-		snprintf(port, sizeof(port), "%.*s", (int)(slash - colon - 1), colon + 1);
-	} else if (slash > p) {
-		snprintf(host, sizeof(host), "%.*s", (int)(slash - p), p);
-	}
-	if (getaddrinfo(host, port, &hints, &ai) != 0 || ai == NULL) {
-		snprintf(err, errsz, "cannot resolve %s:%s", host, port);
-		return -1;
-	}
-	fd = socket(ai->ai_family, SOCK_STREAM, 0);
-	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-		snprintf(err, errsz, "connect %s:%s: %s", host, port, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		freeaddrinfo(ai);
-		return -1;
-	}
-	freeaddrinfo(ai);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (*slash == '/' && slash[1] != '\0' && strcmp(slash + 1, "0") != 0) {
-		char cmd[64], line[64];
-		ssize_t n;
-
-		snprintf(cmd, sizeof(cmd), "SELECT %.16s\r\n", slash + 1);
-		if (write(fd, cmd, strlen(cmd)) < 0 || (n = read(fd, line, sizeof(line) - 1)) <= 0 ||
-		    line[0] != '+') {
-			snprintf(err, errsz, "SELECT failed");
-			close(fd);
-			return -1;
-		}
-	}
-	return fd;
-}
-
-/* EXISTS KEY: 1 or 0, -1 on error (err says why). */
-static int redis_exists(const char *key, char *err, size_t errsz)
-{
-	char cmd[512], line[64];
-	ssize_t n;
-	int fd = redis_connect(err, errsz);
-
-	if (fd < 0)
-		return -1;
-	snprintf(cmd, sizeof(cmd), "*2\r\n$6\r\nEXISTS\r\n$%zu\r\n%s\r\n", strlen(key), key);
-	if (write(fd, cmd, strlen(cmd)) != (ssize_t)strlen(cmd) ||
-	    (n = read(fd, line, sizeof(line) - 1)) <= 0) {
-		snprintf(err, errsz, "EXISTS: no answer from Redis");
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	line[n] = '\0';
-	if (line[0] != ':') {
-		snprintf(err, errsz, "EXISTS answered %.40s", line);
-		return -1;
-	}
-	return atoi(line + 1) > 0;
-}
-
 /* ---- (1) Redis stopped under a running webix-api ---- */
 
 static struct {
@@ -554,7 +472,8 @@ static void t_redis_back_recovers(struct h_case *c)
 	struct h_resp *r;
 	int rc, ready = 0;
 	long long until;
-	char key[96], err[256];
+	char key[96];
+	const char *v, *err;
 
 	rc = svc("redis", "start");
 	CHECK(c, rc == 0, "\"%s\" svc redis start exited %d", h_env.dev, rc);
@@ -581,9 +500,9 @@ static void t_redis_back_recovers(struct h_case *c)
 		EXPECT(c, r->status == 200, "/health/ready #%d after recovery: %s", i + 1, h_brief(r));
 	}
 	snprintf(key, sizeof(key), "webix:rv:s:%s", ro.a1.sid);
-	rc = redis_exists(key, err, sizeof(err));
-	EXPECT(c, rc == 1, "%s is not in Redis after it came back (%s)", key,
-	    rc < 0 ? err : "EXISTS 0");
+	v = h_redis(NULL, &err, "EXISTS", key, NULL);
+	EXPECT(c, v != NULL && strcmp(v, "1") == 0, "%s is not in Redis after it came back (%s)",
+	    key, err ? err : h_printf("EXISTS %s", v ? v : "nil"));
 	procs_read(&after);
 	EXPECT(c, procs_same(&ro.before, &after),
 	    "webix-api processes changed during the outage (master %ld, %zu workers, %zu kept)",

@@ -4,12 +4,16 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -396,6 +400,287 @@ int h_jfalse(struct json_object *obj, const char *path)
 	return json_object_is_type(v, json_type_boolean) && !json_object_get_boolean(v);
 }
 
+/* ---- Redis: a small RESP client over REDIS_URL ---- */
+
+#define REDIS_MAX_ARGS 16
+
+static pthread_mutex_t redis_mu = PTHREAD_MUTEX_INITIALIZER;   /* guards all below */
+static int redis_fd = -1;
+static char redis_buf[8192];
+static size_t redis_pos, redis_len;
+static int redis_gone;   /* the last read or write found the connection closed by Redis */
+
+static void redis_close(void)
+{
+	if (redis_fd >= 0)
+		close(redis_fd);
+	redis_fd = -1;
+	redis_pos = redis_len = 0;
+}
+
+static int redis_byte(void)
+{
+	if (redis_pos == redis_len) {
+		ssize_t n;
+
+		do
+			n = recv(redis_fd, redis_buf, sizeof(redis_buf), 0);
+		while (n < 0 && errno == EINTR);
+		if (n <= 0) {
+			redis_gone = n == 0 || errno == ECONNRESET;
+			return -1;
+		}
+		redis_pos = 0;
+		redis_len = (size_t)n;
+	}
+	return (unsigned char)redis_buf[redis_pos++];
+}
+
+static int redis_line(char *buf, size_t sz)
+{
+	size_t n = 0;
+	int ch;
+
+	while ((ch = redis_byte()) >= 0 && ch != '\n')
+		if (ch != '\r' && n + 1 < sz)
+			buf[n++] = (char)ch;
+	buf[n] = '\0';
+	return ch < 0 ? -1 : 0;
+}
+
+/* One reply: *TYPE is '+', '-', ':', '$' or '*' (0 for a nil), *S its text (malloc; NULL
+ * for a nil or an array, whose elements are read and dropped). -1 on a read or protocol
+ * error (then *S is NULL). */
+static int redis_reply(char *type, char **s)
+{
+	char line[512];
+	long long n;
+	int ok = 1;
+
+	*type = 0;
+	*s = NULL;
+	if (redis_line(line, sizeof(line)) < 0 || line[0] == '\0')
+		return -1;
+	n = strtoll(line + 1, NULL, 10);
+	switch (line[0]) {
+	case '+': case '-': case ':':
+		*type = line[0];
+		return (*s = strdup(line + 1)) != NULL ? 0 : -1;
+	case '$':
+		if (n < 0)
+			return 0;
+		*type = '$';
+		if ((*s = malloc((size_t)n + 1)) == NULL)
+			return -1;
+		for (long long i = 0; i < n && ok; i++) {
+			int ch = redis_byte();
+
+			ok = ch >= 0;
+			(*s)[i] = (char)ch;
+		}
+		(*s)[n] = '\0';
+		if (!ok || redis_line(line, sizeof(line)) < 0 || line[0] != '\0') {
+			free(*s);
+			*s = NULL;
+			return -1;
+		}
+		return 0;
+	case '*':
+		if (n < 0)
+			return 0;
+		*type = '*';
+		for (long long i = 0; i < n; i++) {
+			char t;
+			char *e;
+			int rc = redis_reply(&t, &e);
+
+			free(e);
+			if (rc < 0)
+				return -1;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+static int redis_send(int argc, const char *const *argv)
+{
+	size_t total = 32, n = 0;
+	char *buf;
+	int ok = 1;
+
+	for (int i = 0; i < argc; i++)
+		total += strlen(argv[i]) + 32;
+	if ((buf = malloc(total)) == NULL)
+		return -1;
+	n += (size_t)snprintf(buf + n, total - n, "*%d\r\n", argc);
+	for (int i = 0; i < argc; i++)
+		n += (size_t)snprintf(buf + n, total - n, "$%zu\r\n%s\r\n", strlen(argv[i]),
+		    argv[i]);
+	for (size_t off = 0; off < n && ok;) {
+		ssize_t w = send(redis_fd, buf + off, n - off, MSG_NOSIGNAL);
+
+		if (w > 0)
+			off += (size_t)w;
+		else if (w < 0 && errno == EINTR)
+			continue;
+		else
+			ok = 0, redis_gone = w < 0 && (errno == EPIPE || errno == ECONNRESET);
+	}
+	free(buf);
+	return ok ? 0 : -1;
+}
+
+/* One command on the open connection whose reply must be simple (AUTH, SELECT). */
+static int redis_simple(const char *const *argv)
+{
+	char type, *s;
+	int ok = redis_send(2, argv) == 0 && redis_reply(&type, &s) == 0 && type == '+';
+
+	free(s);
+	return ok ? 0 : -1;
+}
+
+/* Opens redis_fd on REDIS_URL (the syntax of lib/redis.c), AUTH and SELECT as it says. */
+static int redis_connect(char *err, size_t errsz)
+{
+	const char *url = h_env.redis_url;
+	char host[256] = "127.0.0.1", port[16] = "6379", dbn[16] = "0", pw[256] = "";
+	struct timeval tv = { .tv_sec = 3 };
+
+	if (url == NULL) {
+		snprintf(err, errsz, "REDIS_URL is not set");
+		return -1;
+	}
+	if (strncmp(url, "unix:", 5) == 0) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		const char *path = url + 5, *q;
+
+		while (path[0] == '/' && path[1] == '/')
+			path++;
+		q = path + strcspn(path, "?");
+		if (strncmp(q, "?db=", 4) == 0)
+			snprintf(dbn, sizeof(dbn), "%s", q + 4);
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%.*s", (int)(q - path), path);
+		redis_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (redis_fd < 0 || connect(redis_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+			snprintf(err, errsz, "connect %s: %s", sa.sun_path, strerror(errno));
+			redis_close();
+			return -1;
+		}
+	} else if (strncmp(url, "redis://", 8) == 0) {
+		const char *p = url + 8, *at = strchr(p, '@'), *colon;
+		struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL, *a;
+		size_t hl;
+		int e = 0;
+
+		if (at != NULL) {
+			const char *pass = memchr(p, ':', (size_t)(at - p));
+
+			pass = pass ? pass + 1 : p;
+			snprintf(pw, sizeof(pw), "%.*s", (int)(at - pass), pass);
+			p = at + 1;
+		}
+		hl = strcspn(p, "/");
+		if (p[hl] == '/' && p[hl + 1] != '\0')
+			snprintf(dbn, sizeof(dbn), "%s", p + hl + 1);
+		if ((colon = memchr(p, ':', hl)) != NULL) {
+			snprintf(host, sizeof(host), "%.*s", (int)(colon - p), p);
+			snprintf(port, sizeof(port), "%.*s", (int)(p + hl - colon - 1), colon + 1);
+		} else if (hl > 0) {
+			snprintf(host, sizeof(host), "%.*s", (int)hl, p);
+		}
+		if (getaddrinfo(host, port, &hints, &ai) != 0 || ai == NULL) {
+			snprintf(err, errsz, "cannot resolve %s:%s", host, port);
+			return -1;
+		}
+		for (a = ai; a != NULL && redis_fd < 0; a = a->ai_next) {
+			redis_fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+			if (redis_fd >= 0 && connect(redis_fd, a->ai_addr, a->ai_addrlen) != 0) {
+				e = errno;
+				redis_close();
+			} else if (redis_fd < 0) {
+				e = errno;
+			}
+		}
+		freeaddrinfo(ai);
+		if (redis_fd < 0) {
+			snprintf(err, errsz, "connect %s:%s: %s", host, port, strerror(e));
+			return -1;
+		}
+	} else {
+		snprintf(err, errsz, "unsupported REDIS_URL %s", url);
+		return -1;
+	}
+	setsockopt(redis_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(redis_fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (pw[0] != '\0' && redis_simple((const char *const[]){ "AUTH", pw }) < 0) {
+		snprintf(err, errsz, "AUTH failed");
+		redis_close();
+		return -1;
+	}
+	if (strcmp(dbn, "0") != 0 && redis_simple((const char *const[]){ "SELECT", dbn }) < 0) {
+		snprintf(err, errsz, "SELECT %s failed", dbn);
+		redis_close();
+		return -1;
+	}
+	return 0;
+}
+
+const char *h_redis(struct h_case *c, const char **err, const char *cmd, ...)
+{
+	const char *argv[REDIS_MAX_ARGS], *out = NULL;
+	char why[512] = "", type = 0, *s = NULL;
+	int argc = 0;
+	va_list ap;
+
+	va_start(ap, cmd);
+	for (const char *a = cmd; a != NULL; a = va_arg(ap, const char *)) {
+		if (argc == REDIS_MAX_ARGS) {
+			fprintf(stderr, "h_redis: more than %d words\n", REDIS_MAX_ARGS);
+			exit(2);
+		}
+		argv[argc++] = a;
+	}
+	va_end(ap);
+	if (argc == 0) {
+		fprintf(stderr, "h_redis: no command\n");
+		exit(2);
+	}
+
+	pthread_mutex_lock(&redis_mu);
+	for (int attempt = 0;; attempt++) {
+		int kept = redis_fd >= 0;
+
+		if (!kept && redis_connect(why, sizeof(why)) < 0)
+			break;
+		redis_gone = 0;
+		if (redis_send(argc, argv) == 0 && redis_reply(&type, &s) == 0) {
+			if (type == '-')
+				snprintf(why, sizeof(why), "%s answered -%s", cmd, s);
+			else if (type == '*')
+				snprintf(why, sizeof(why), "%s answered an array", cmd);
+			else if (type != 0)
+				out = h_keep(s), s = NULL;
+			break;
+		}
+		redis_close();
+		/* a connection kept from before that Redis closed (a restart): once more */
+		if (!kept || !redis_gone || attempt > 0) {
+			snprintf(why, sizeof(why), "%s failed", cmd);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&redis_mu);
+	free(s);
+
+	if (err != NULL)
+		*err = why[0] != '\0' ? h_strdup(why) : NULL;
+	if (why[0] != '\0' && c != NULL)
+		h_check(c, 0, "Redis: %s", why);
+	return out;
+}
+
 /* ---- cases ---- */
 
 int h_check(struct h_case *c, int ok, const char *fmt, ...)
@@ -454,6 +739,9 @@ int h_finish(void)
 {
 	fprintf(stderr, "(%d of %d cases passed)\n", n_passed, n_passed + n_failed);
 	curl_global_cleanup();
+	pthread_mutex_lock(&redis_mu);
+	redis_close();
+	pthread_mutex_unlock(&redis_mu);
 	return n_failed ? 1 : 0;
 }
 

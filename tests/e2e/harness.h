@@ -142,6 +142,17 @@ long h_sql_count_until(struct h_case *c, PGconn *conn, long want, const char *sq
  * that a count can show a request counted none. Records a failure when it cannot. */
 void h_flush_views(struct h_case *c);
 
+/* Redis on REDIS_URL (redis://[:pw@]host[:port][/db] or unix:/path[?db=N]): one connection
+ * per process, shared by threads under a lock, reopened after an error (and the command
+ * tried once more when Redis closed a connection kept from before), closed by h_finish().
+ * Runs one command, its words then NULL: h_redis(c, &err, "GET", key, NULL). Returns the
+ * reply as text (kept until the end of the run): a bulk or simple string, an integer in
+ * decimal. NULL with *err NULL for a nil reply; NULL with *err saying why ("GET answered
+ * -ERR ...", "connect ...") on failure, an error reply or an array reply, and then a
+ * failure "Redis: <why>" recorded in C unless C is NULL. ERR may be NULL. */
+const char *h_redis(struct h_case *c, const char **err, const char *cmd, ...)
+	__attribute__((sentinel));
+
 /* Strings that live until the end of the run (thread-safe; out of memory exits 2). */
 char *h_keep(char *s);                                   /* takes s over */
 char *h_strdup(const char *s);                           /* NULL stays NULL */
