@@ -344,36 +344,15 @@ static int post_ok(struct h_case *c, const char *tok, const char *path, const ch
 	return expect_ok(c, call(c, "POST", tok, path, NULL), 200, msg, h_printf("POST %s", path));
 }
 
-/* webixctl with the stack's configuration, PW on stdin; its exit status. */
+/* webixctl with the stack's configuration, PW on stdin; its exit status (0 ok, recorded
+ * as a failure otherwise). */
 static int webixctl(struct h_case *c, const char *args, const char *pw)
 {
-	const char *bin = h_printf("%s/bin/webixctl", h_env.state ? h_env.state : "");
-	char out[] = "/tmp/e2e_content_ctl_XXXXXX", buf[512] = "";
-	int fd, st;
-	FILE *p;
+	char out[512];
+	int st = h_webixctl(c, args, pw, out, sizeof(out));
 
-	if (!h_check(c, h_env.state != NULL && access(bin, X_OK) == 0,
-	    "webixctl not found (%s)", bin))
-		return -1;
-	if (!h_check(c, (fd = mkstemp(out)) >= 0, "mkstemp failed"))
-		return -1;
-	close(fd);
-	p = popen(h_printf("'%s' -c '%s/webix.conf' %s >'%s' 2>&1", bin, h_env.state, args, out),
-	    "w");
-	if (!h_check(c, p != NULL, "popen webixctl failed"))
-		return -1;
-	if (pw != NULL)
-		fprintf(p, "%s\n", pw);
-	st = pclose(p);
-	if ((fd = open(out, O_RDONLY)) >= 0) {
-		ssize_t n = read(fd, buf, sizeof(buf) - 1);
-
-		buf[n > 0 ? n : 0] = '\0';
-		close(fd);
-	}
-	unlink(out);
-	buf[strcspn(buf, "\n")] = '\0';
-	h_check(c, st == 0, "webixctl %s exited with %d: %s", args, st, buf);
+	out[strcspn(out, "\n")] = '\0';
+	h_check(c, st == 0, "webixctl %s exited with %d: %s", args, st, out);
 	return st;
 }
 

@@ -388,43 +388,6 @@ static void expect_audit(struct h_case *c, const char *org, const char *actor,
 	    "(any)", extra ? " where " : "", extra ? extra : "");
 }
 
-/* ---- webixctl with the stack's configuration ---- */
-
-/* Runs `webixctl ARGS` (PW on stdin when not NULL); its output into OUT. Exit status, -1
- * when it could not run. */
-static int webixctl(struct h_case *c, const char *args, const char *pw, char *out, size_t outsz)
-{
-	const char *bin = getenv("WEBIX_CTL") ? getenv("WEBIX_CTL") :
-	    h_printf("%s/bin/webixctl", h_env.state ? h_env.state : "");
-	const char *conf = getenv("WEBIX_CONFIG") ? getenv("WEBIX_CONFIG") :
-	    h_printf("%s/webix.conf", h_env.state ? h_env.state : "");
-	char tmp[] = "/tmp/e2e_orgs_ctl_XXXXXX";
-	int fd, st;
-	FILE *p;
-
-	out[0] = '\0';
-	if (!h_check(c, access(bin, X_OK) == 0, "%s is missing or not executable", bin) ||
-	    !h_check(c, (fd = mkstemp(tmp)) >= 0, "mkstemp failed"))
-		return -1;
-	close(fd);
-	p = popen(h_printf("'%s' -c '%s' %s >'%s' 2>&1", bin, conf, args, tmp), "w");
-	if (!h_check(c, p != NULL, "popen webixctl failed"))
-		return -1;
-	if (pw != NULL)
-		fprintf(p, "%s\n", pw);
-	st = pclose(p);
-	if ((fd = open(tmp, O_RDONLY)) >= 0) {
-		ssize_t n = read(fd, out, outsz - 1);
-
-		out[n > 0 ? n : 0] = '\0';
-		close(fd);
-	}
-	unlink(tmp);
-	EXPECT(c, strstr(out, "Sanitizer") == NULL && strstr(out, "runtime error") == NULL,
-	    "webixctl %s: a sanitizer report: %s", args, out);
-	return st == -1 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
 /* ---- people ---- */
 
 struct user {
@@ -477,7 +440,7 @@ static void t_people(struct h_case *c)
 
 		u->email = h_printf("e2e-org-%s-%s@example.com", u->label, tag);
 		if (u->super) {
-			int st = webixctl(c, h_printf("user create --super-admin %s", u->email), PASSWORD,
+			int st = h_webixctl(c, h_printf("user create --super-admin %s", u->email), PASSWORD,
 			    out, sizeof(out));
 
 			CHECK(c, st == 0, "webixctl user create --super-admin exited %d: %s", st, out);
@@ -1935,14 +1898,14 @@ static void t_soft_delete_and_purge(struct h_case *c)
 	EXPECT(c, strcmp(again.id, o.id) != 0, "the same id again");
 
 	/* the purge: not yet with the default age; with --older-than 0 it goes, with its rows */
-	st = webixctl(c, "org purge", NULL, out, sizeof(out));
+	st = h_webixctl(c, "org purge", NULL, out, sizeof(out));
 	EXPECT(c, st == 0 && strstr(out, "purged") != NULL, "org purge exited %d: %s", st, out);
 	EXPECT(c, db_count(c, "SELECT count(*) FROM organizations WHERE id = $1::uuid", 1,
 	    P(o.id)) == 1, "purged before its time (default: 30 days)");
-	st = webixctl(c, "org purge --older-than 30", NULL, out, sizeof(out));
+	st = h_webixctl(c, "org purge --older-than 30", NULL, out, sizeof(out));
 	EXPECT(c, st == 0 && db_count(c, "SELECT count(*) FROM organizations WHERE id = $1::uuid",
 	    1, P(o.id)) == 1, "--older-than 30 exited %d or purged a new deletion: %s", st, out);
-	st = webixctl(c, "org purge --older-than 0", NULL, out, sizeof(out));
+	st = h_webixctl(c, "org purge --older-than 0", NULL, out, sizeof(out));
 	long gone = db_count(c, "SELECT count(*) FROM organizations WHERE deleted_at IS NOT NULL",
 	    0, NULL);
 	EXPECT(c, st == 0 && strstr(out, "purged ") != NULL, "org purge --older-than 0 exited "
@@ -1963,11 +1926,11 @@ static void t_soft_delete_and_purge(struct h_case *c)
 	expect_ok(c, GET(h_printf("/api/organizations/%s", again.id), U[U_MOD].token), 200, NULL,
 	    "the live organization after the purge");
 	/* usage errors */
-	st = webixctl(c, "org purge --older-than abc", NULL, out, sizeof(out));
+	st = h_webixctl(c, "org purge --older-than abc", NULL, out, sizeof(out));
 	EXPECT(c, st == 2, "--older-than abc exited %d: %s", st, out);
-	st = webixctl(c, "org purge --older-than -1", NULL, out, sizeof(out));
+	st = h_webixctl(c, "org purge --older-than -1", NULL, out, sizeof(out));
 	EXPECT(c, st == 2, "--older-than -1 exited %d: %s", st, out);
-	st = webixctl(c, "org", NULL, out, sizeof(out));
+	st = h_webixctl(c, "org", NULL, out, sizeof(out));
 	EXPECT(c, st == 2, "`webixctl org` exited %d: %s", st, out);
 }
 

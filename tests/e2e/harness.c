@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -967,4 +969,40 @@ void h_flush_views(struct h_case *c)
 	    .path = "/api/_test/views/flush" });
 
 	h_check(c, r->status == 200, "flushing the view queue answered %ld", r->status);
+}
+
+int h_webixctl(struct h_case *c, const char *args, const char *stdin_line, char *out,
+    size_t outsz)
+{
+	const char *bin = getenv("WEBIX_CTL") ? getenv("WEBIX_CTL") :
+	    h_printf("%s/bin/webixctl", h_env.state ? h_env.state : "");
+	const char *conf = getenv("WEBIX_CONFIG") ? getenv("WEBIX_CONFIG") :
+	    h_printf("%s/webix.conf", h_env.state ? h_env.state : "");
+	char tmp[] = "/tmp/e2e_webixctl_XXXXXX";
+	int fd, st;
+	FILE *p;
+
+	out[0] = '\0';
+	if (!h_check(c, access(bin, X_OK) == 0, "%s is missing or not executable", bin) ||
+	    !h_check(c, (fd = mkstemp(tmp)) >= 0, "mkstemp failed"))
+		return -1;
+	close(fd);
+	p = popen(h_printf("'%s' -c '%s' %s >'%s' 2>&1", bin, conf, args, tmp), "w");
+	if (!h_check(c, p != NULL, "popen webixctl failed")) {
+		unlink(tmp);
+		return -1;
+	}
+	if (stdin_line != NULL)
+		fprintf(p, "%s\n", stdin_line);
+	st = pclose(p);
+	if ((fd = open(tmp, O_RDONLY)) >= 0) {
+		ssize_t n = read(fd, out, outsz - 1);
+
+		out[n > 0 ? n : 0] = '\0';
+		close(fd);
+	}
+	unlink(tmp);
+	h_check(c, strstr(out, "Sanitizer") == NULL && strstr(out, "runtime error") == NULL,
+	    "webixctl %s: a sanitizer report: %s", args, out);
+	return st == -1 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }

@@ -138,6 +138,12 @@ long h_sql_count(struct h_case *c, PGconn *conn, const char *sql, int n, const c
  * (VIEWS_FLUSH_MS). The last count. */
 long h_sql_count_until(struct h_case *c, PGconn *conn, long want, const char *sql, int n,
     const char *const *p);
+/* Run `webixctl ARGS` with the stack's configuration (WEBIX_CTL, WEBIX_CONFIG, else
+ * $WEBIX_STATE/bin/webixctl and webix.conf), STDIN_LINE on its standard input when not
+ * NULL; its output (stdout and stderr) into out. Its exit status, -1 when it could not run
+ * (recorded in c). A sanitizer report in the output is recorded as a failure. */
+int h_webixctl(struct h_case *c, const char *args, const char *stdin_line, char *out,
+    size_t outsz);
 /* Move every view queued in Redis into PostgreSQL now (POST /api/_test/views/flush), so
  * that a count can show a request counted none. Records a failure when it cannot. */
 void h_flush_views(struct h_case *c);
