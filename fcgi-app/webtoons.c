@@ -120,8 +120,10 @@ h_webtoon_list(struct req *r, struct resp *rs)
 	PGresult *res = db_exec_commit(db, &stmts[S_LIST], p);
 	if (res == NULL)
 		return resp_db_error(r, rs, db);
-	rcache_store(r, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
-	resp_ok_raw(r, rs, 200, NULL, PQgetvalue(res, 0, 0));
+	char *data = PQgetvalue(res, 0, 0);
+	json_compact(data);
+	rcache_store(r, data, PQgetvalue(res, 0, 1));
+	resp_ok_raw(r, rs, 200, NULL, data);
 	PQclear(res);
 	return 0;
 }
@@ -143,7 +145,10 @@ h_webtoon_get(struct req *r, struct resp *rs)
 			PQclear(res);
 			return resp_error(r, rs, 404, "not_found", "Webtoon not found", NULL);
 		}
-		data = PQgetvalue(res, 0, 0);
+		char *row = PQgetvalue(res, 0, 0), *json = strchr(row, ' ');
+		if (json)
+			json_compact(json + 1); /* "<view_count> <json>" */
+		data = row;
 		rcache_store(r, data, PQgetvalue(res, 0, 1));
 	}
 	long long written = r->rc_written;

@@ -119,3 +119,27 @@ utf8_valid(const char *str, size_t n)
 	}
 	return true;
 }
+
+size_t
+json_compact(char *s)
+{
+	char *w = s;
+	bool in_str = false, esc = false;
+	for (const char *p = s; *p; p++) {
+		char ch = *p;
+		if (in_str) {
+			if (esc)
+				esc = false;
+			else if (ch == '\\')
+				esc = true;
+			else if (ch == '"')
+				in_str = false;
+		} else if (ch == '"')
+			in_str = true;
+		else if (ch == ' ' || ch == '\n' || ch == '\t' || ch == '\r')
+			continue;
+		*w++ = ch;
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}

@@ -21,4 +21,8 @@ int      util_uuid4(char out[37]);
 void     util_hex(const unsigned char *in, size_t n, char *out);
 /* Well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF, no NUL). */
 bool     utf8_valid(const char *s, size_t n);
+/* Remove the white space between the tokens of the JSON text s, in place (strings are
+ * kept as they are). Returns the new length. For JSON PostgreSQL wrote (jsonb's ", " and
+ * ": "): smaller answers to cache and send. */
+size_t   json_compact(char *s);
 #endif

@@ -327,7 +327,7 @@ bench_report() {
 	done
 	printf '\nscenarios: health = GET /health/live; list = GET /api/webtoons/:org?limit=20 (%s orgs);\n' \
 		"$BENCH_TOKENS"
-	printf '  get = GET /api/webtoons/:org/:id (counts a view: UPDATE + INSERT), spread over %s webtoons;\n' \
+	printf '  get = GET /api/webtoons/:org/:id (counts a view: queued in Redis, written in batches), spread over %s webtoons;\n' \
 		"$(grep -vc '^login ' "$BENCH_DIR/targets")"
 	printf '  get_hot = the same on one webtoon; public = GET /api/public/webtoons/:id/episodes on\n'
 	printf '  <sub>.%s; login = POST /api/auth/login (Argon2id verify, by design slow);\n' \

@@ -2,6 +2,7 @@
  * test_json.c — lib/jsonscan.c: json_scan accepts exactly RFC 8259 documents (UTF-8 checked,
  * depth <= 16, int64 range, finite numbers, no \u0000) and json_parse_strict builds the
  * right json-c values. Inputs carry explicit lengths so they may contain NUL bytes.
+ * lib/util.c json_compact drops the white space between tokens and nothing in strings.
  */
 #include <check.h>
 #include <inttypes.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "jsonscan.h"
+#include "util.h"
 
 struct doc {
 	const char *s;
@@ -415,6 +417,35 @@ START_TEST(parse_duplicate_keys_last_wins)
 }
 END_TEST
 
+/* json_compact: PostgreSQL's jsonb text, white space inside strings (and escaped quotes
+ * before it) kept, the result still the same document. */
+START_TEST(compact_keeps_strings)
+{
+	static const struct { const char *in, *out; } cases[] = {
+		{ "{\"a\": 1, \"b\": [1, 2, {\"c\": null}]}", "{\"a\":1,\"b\":[1,2,{\"c\":null}]}" },
+		{ "{\"t\": \"two  words, \\\" quoted: yes \\\\\", \"u\": \" \"}",
+		  "{\"t\":\"two  words, \\\" quoted: yes \\\\\",\"u\":\" \"}" },
+		{ " [ true ,\n\tfalse ]\r\n", "[true,false]" },
+		{ "\"\"", "\"\"" },
+		{ "", "" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char buf[256];
+		snprintf(buf, sizeof(buf), "%s", cases[i].in);
+		size_t n = json_compact(buf);
+		ck_assert_str_eq(buf, cases[i].out);
+		ck_assert_uint_eq(n, strlen(cases[i].out));
+		if (n > 0) {
+			const char *why = NULL;
+			size_t at = 0;
+			json_object *o = json_parse_strict(buf, n, &why, &at);
+			ck_assert_msg(o != NULL, "compacted %s does not parse: %s", buf, why);
+			json_object_put(o);
+		}
+	}
+}
+END_TEST
+
 static Suite *
 json_suite(void)
 {
@@ -436,6 +467,7 @@ json_suite(void)
 	tcase_add_test(tc, parse_strings);
 	tcase_add_test(tc, parse_nested);
 	tcase_add_test(tc, parse_duplicate_keys_last_wins);
+	tcase_add_test(tc, compact_keeps_strings);
 	suite_add_tcase(s, tc);
 	return s;
 }
