@@ -190,11 +190,13 @@ check_redis_persistence(struct tally *t, const struct config *cfg)
 	if (a && a->type == REDIS_REPLY_ARRAY && a->elements == 2 &&
 	    strcmp(a->element[1]->str, "yes") != 0)
 		say(t, "warning", "Redis: appendonly is %s, so a crash loses the last writes (rate "
-		    "limits, revocations); set appendonly yes in redis.conf", a->element[1]->str);
+		    "limits, revocations, views not yet written to PostgreSQL); set appendonly yes in "
+		    "redis.conf", a->element[1]->str);
 	if (p && p->type == REDIS_REPLY_ARRAY && p->elements == 2 &&
 	    strcmp(p->element[1]->str, "noeviction") != 0)
 		say(t, "warning", "Redis: maxmemory-policy is %s, so Redis may drop keys webix needs "
-		    "(revocations, queued job ids); set maxmemory-policy noeviction",
+		    "(revocations, views not yet written, queued job ids); set maxmemory-policy "
+		    "noeviction",
 		    p->element[1]->str);
 	freeReplyObject(a);
 	freeReplyObject(p);
