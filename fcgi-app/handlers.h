@@ -44,6 +44,9 @@ int h_members_leave(struct req *, struct resp *);      /* 200, 409 */
 
 /* webtoons.c */
 int h_webtoon_create(struct req *, struct resp *);     /* 201, 400 */
+/* the read cache's keys of the two cached webtoon reads (router.h cache_key) */
+const char *webtoon_list_cache_key(struct req *);
+const char *webtoon_cache_key(struct req *);
 int h_webtoon_list(struct req *, struct resp *);       /* 200, 400 */
 int h_webtoon_get(struct req *, struct resp *);        /* 200, 404 */
 int h_webtoon_update(struct req *, struct resp *);     /* 200, 400, 404 */

@@ -3,7 +3,7 @@
  *   webix:c:v:<org>                  the organization's version, replaced by every write
  *   webix:c:w:<org>                  its view-count version, replaced by each flush of views
  *   webix:c:a:<org>:<user>:<perm>:<data>:<tenant>   the caller passed the access check
- *   webix:c:r:<lower-cased path>?<query>             "<tag>\n<data JSON>", the tag
+ *   webix:c:r:<lower-cased path>?<route's cache key>  "<tag>\n<data JSON>", the tag
  *                                    "<gen> <version>" (+ " <view version>": R_CACHE_VIEWS)
  * Versions are random, never counters: a key lost (eviction, restart) can't come back
  * with a value an old entry still carries. */
@@ -119,9 +119,13 @@ rcache_lookup(struct req *r)
 	r->rc_counted = false;
 	if (cfg->cache_ttl <= 0 || r->user_id == NULL || r->session_id == NULL || r->org_id == NULL)
 		return 0;
-	if (strlen(r->path) + strlen(r->query ? r->query : "") > MAX_KEY_INPUT)
-		return 0;
 	const struct route *rt = r->route;
+	const char *qkey = NULL;
+	for (size_t i = 0; i < nroute_cache_keys; i++)
+		if (route_cache_keys[i].handler == rt->handler)
+			qkey = route_cache_keys[i].key(r);
+	if (qkey == NULL || strlen(r->path) + strlen(qkey) > MAX_KEY_INPUT)
+		return 0;
 	bool with_views = (rt->flags & R_CACHE_VIEWS) != 0;
 	const char *org = lower_dup(&r->arena, r->org_id);
 	char vkey[80], wkey[80];
@@ -131,7 +135,7 @@ rcache_lookup(struct req *r)
 	    lower_dup(&r->arena, r->user_id), rt->permission ? rt->permission : "",
 	    (rt->flags & R_ANY_STATUS) ? 0 : 1, lower_dup(&r->arena, r->tenant));
 	const char *rkey = arena_printf(&r->arena, "webix:c:r:%s?%s",
-	    lower_dup(&r->arena, r->path), r->query ? r->query : "");
+	    lower_dup(&r->arena, r->path), qkey);
 	char ks[64], ku[64];
 	authn_revocation_keys(r, ks, ku);
 	struct view_event ev = { 0 };

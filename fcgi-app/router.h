@@ -17,7 +17,8 @@ typedef int (*handler_fn)(struct req *, struct resp *);
 #define R_STREAM 32u  /* the handler reads the body itself (r->read_body): uploads */
 #define R_TENANT_SUB 16u /* param 0 is a subdomain: on a tenant host it must be the tenant */
 #define R_CACHE  64u  /* R_ORG GET answered from the read cache when it can (rcache.c); the
-                       * handler answers r->cached, or reads and calls rcache_store */
+                       * handler answers r->cached, or reads and calls rcache_store; its
+                       * key function is in route_cache_keys */
 #define R_CACHE_VIEWS 128u /* R_CACHE answer that also shows written view counts (lists) */
 #define R_CACHE_COUNT 256u /* R_CACHE read that counts a view of the webtoon in param 1: a
                             * hit's view is queued by the lookup itself (r->rc_counted) */
@@ -28,6 +29,14 @@ struct route {
 	handler_fn  handler;
 	const char *permission;   /* membership permission required, or NULL */
 	unsigned    flags;
+};
+
+/* R_CACHE routes, by handler: what names the answer besides the path — the query as the
+ * handler reads it (unknown parameters left out, values normalized) — or NULL when this
+ * request is not to be cached. */
+struct route_cache_key {
+	handler_fn   handler;
+	const char *(*key)(struct req *);
 };
 
 enum match_result { MATCH_OK, MATCH_NOT_FOUND, MATCH_BAD_METHOD, MATCH_BAD_PARAM };
@@ -49,4 +58,6 @@ enum match_result router_match(const struct route *, size_t n, const char *metho
 
 extern const struct route routes[];
 extern const size_t nroutes;
+extern const struct route_cache_key route_cache_keys[];
+extern const size_t nroute_cache_keys;
 #endif

@@ -82,6 +82,12 @@ const struct route routes[] = {
 };
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);
 
+const struct route_cache_key route_cache_keys[] = {
+	{ h_webtoon_list, webtoon_list_cache_key },
+	{ h_webtoon_get, webtoon_cache_key },
+};
+const size_t nroute_cache_keys = sizeof(route_cache_keys) / sizeof(route_cache_keys[0]);
+
 void
 handlers_register(void)
 {

@@ -103,6 +103,36 @@ h_webtoon_create(struct req *r, struct resp *rs)
 	return reply_webtoon(r, rs, res, 201, "Webtoon created successfully");
 }
 
+/* The list's cache key: its parameters as parsed, in one order, values normalized, so
+ * no two spellings of a query and no unknown parameter make another entry. Searches are
+ * not cached (each is its own answer: a cache of them would mostly hold misses); a query
+ * that does not parse is not either (the handler answers 400). */
+const char *
+webtoon_list_cache_key(struct req *r)
+{
+	struct resp scratch;
+	struct webtoon_query q;
+	memset(&scratch, 0, sizeof(scratch));
+	int bad = webtoon_query_parse(r, &scratch, &q, true);
+	resp_reset(&scratch);
+	if (bad < 0 || *q.search)
+		return NULL;
+	json_object *tag = json_object_new_string(q.tag);
+	const char *key = arena_printf(&r->arena, "status=%s&sort=%s&page=%s&limit=%s&tag=%s",
+	    q.status, q.sort, q.pg.page_s, q.pg.limit_s, json_object_to_json_string_ext(tag,
+	    JSON_C_TO_STRING_PLAIN));
+	json_object_put(tag);
+	return key;
+}
+
+/* A webtoon's cache key: the path names it; no query parameter changes the answer. */
+const char *
+webtoon_cache_key(struct req *r)
+{
+	(void)r;
+	return "";
+}
+
 /* GET /api/webtoons/:organizationId — 200, 400 (content:read; cached) */
 int
 h_webtoon_list(struct req *r, struct resp *rs)

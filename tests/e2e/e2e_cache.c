@@ -1,7 +1,7 @@
 /* e2e_cache.c — end-to-end tests of the Redis cache of member reads (fcgi-app/rcache.c):
  * GET /api/webtoons/:org (list) and GET /api/webtoons/:org/:id answer, with the caller's
  * access, from Redis. Each case first makes a read cached (reads it until Redis holds a
- * current entry for it: webix:c:r:<path>?<query> tagged with the current generation and
+ * current entry for it: webix:c:r:<path>?<cache key> tagged with the current generation and
  * organization version, and the caller's webix:c:a:... access entry), then changes
  * something and reads again at once: the answer must be the fresh one. Content writes,
  * episodes, members removed / leaving / changing role, organization status and deletion,
@@ -313,6 +313,19 @@ static struct h_resp *rd(struct h_case *c, const struct who *u, const char *host
 	    path, NULL);
 }
 
+/* The list's cache key for QUERY (single "status=…" or "sort=…", or none), as
+ * webtoon_list_cache_key writes it: every parameter, parsed, in one order. */
+static const char *list_key(const char *query)
+{
+	const char *status = "", *sort = "newest";
+
+	if (query != NULL && strncmp(query, "status=", 7) == 0)
+		status = query + 7;
+	else if (query != NULL && strncmp(query, "sort=", 5) == 0)
+		sort = query + 5;
+	return h_printf("status=%s&sort=%s&page=1&limit=20&tag=\"\"", status, sort);
+}
+
 /* Does Redis hold, under the current generation and organization version (and view-count
  * version when VIEWS), the answer of PATH?QUERY and U's access to ORG on TENANT ("" for the
  * base domain)? Then the next read of it is a hit. */
@@ -331,7 +344,7 @@ static int entry_current(struct h_case *c, const char *org, const struct who *u,
 	tag = views ? h_printf("%s %s", atag, w) : atag;
 	a = rget(c, h_printf("webix:c:a:%s:%s:content:read:1:%s", lower(org), lower(u->uid),
 	    lower(tenant)));
-	v = rget(c, h_printf("webix:c:r:%s?%s", lower(path), query ? query : ""));
+	v = rget(c, h_printf("webix:c:r:%s?%s", lower(path), views ? list_key(query) : ""));
 	tl = strlen(tag);
 	return streq(a, atag) && v != NULL && strncmp(v, tag, tl) == 0 && v[tl] == '\n';
 }
@@ -466,7 +479,7 @@ static void t_hits_served_and_gen_drop(struct h_case *c)
 
 	/* the entries are what is served: change them in Redis, the answers follow */
 	key = h_printf("webix:c:r:%s?", lower(w_path(o.id, wid)));
-	lkey = h_printf("webix:c:r:%s?", lower(wt_path(o.id)));
+	lkey = h_printf("webix:c:r:%s?%s", lower(wt_path(o.id)), list_key(NULL));
 	v = rget(c, key);
 	REQUIRE(h_check(c, v != NULL && strstr(v, orig) != NULL,
 	    "no cached webtoon with the title under %s: %s", key, v ? v : "absent"));
@@ -483,6 +496,19 @@ static void t_hits_served_and_gen_drop(struct h_case *c)
 	EXPECT(c, streq(item_str(r, wid, "title"), fake),
 	    "the list is not answered from the cache entry (expected the poisoned title): %s",
 	    titles(r));
+	/* the key is the query as parsed: another spelling, or a parameter the list does not
+	 * know, names the same entry (no new one per junk parameter) */
+	r = list_now(c, &VIEW, o.id, h_printf("junk=%s&limit=20&page=1&sort=newest", run_tag));
+	EXPECT(c, streq(item_str(r, wid, "title"), fake),
+	    "?junk=…&limit=20&page=1&sort=newest is not the entry of the plain list: %s",
+	    titles(r));
+	/* searches are never cached: answered by PostgreSQL */
+	r = list_now(c, &VIEW, o.id, h_printf("search=%s", run_tag));
+	EXPECT(c, streq(item_str(r, wid, "title"), orig), "a search served from the cache: %s",
+	    titles(r));
+	r = list_now(c, &VIEW, o.id, h_printf("search=%s", run_tag));
+	EXPECT(c, streq(item_str(r, wid, "title"), orig), "a repeated search served from the "
+	    "cache: %s", titles(r));
 	/* another member's first read: the access is not cached for them, so the whole read
 	 * is fresh (and caches the genuine answer again) */
 	r = rd(c, &MEM, NULL, w_path(o.id, wid), NULL);
