@@ -246,26 +246,6 @@ static struct h_resp *get(struct h_case *c, const char *path, const char *bearer
 	return req(c, &(struct rq){ .path = path, .bearer = bearer });
 }
 
-/* A JSON object of string members: jbody("k1", "v1", "k2", "v2", NULL). */
-static const char *jbody(const char *k, ...)
-{
-	struct json_object *o = json_object_new_object();
-	va_list ap;
-	const char *s;
-
-	va_start(ap, k);
-	for (; k != NULL; k = va_arg(ap, const char *)) {
-		const char *v = va_arg(ap, const char *);
-
-		json_object_object_add(o, k, json_object_new_string(v));
-	}
-	va_end(ap);
-	s = h_strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
-	return s;
-}
-
 /* ---- expectations ---- */
 
 /* An error answer: status, code, exact message (NULL: any). */
@@ -593,7 +573,7 @@ static struct h_resp *register_as(struct h_case *c, const char *email, const cha
     const char *name, const char *src)
 {
 	return req(c, &(struct rq){ .path = REGISTER, .src = src,
-	    .body = jbody("email", email, "password", pw, "displayName", name, NULL) });
+	    .body = h_jbody("email", email, "password", pw, "displayName", name, NULL) });
 }
 
 /* Register a new user (201); S gets its first session. */
@@ -613,7 +593,7 @@ static struct h_resp *login_as(struct h_case *c, const char *email, const char *
     const char *src)
 {
 	return req(c, &(struct rq){ .path = LOGIN, .src = src,
-	    .body = jbody("email", email, "password", pw, NULL) });
+	    .body = h_jbody("email", email, "password", pw, NULL) });
 }
 
 /* Log in (200); S gets a new session. */
@@ -632,7 +612,7 @@ static int login(struct h_case *c, const char *email, const char *pw, struct ses
 
 static struct h_resp *refresh(struct h_case *c, const char *rt)
 {
-	return post(c, REFRESH, NULL, jbody("refreshToken", rt, NULL));
+	return post(c, REFRESH, NULL, h_jbody("refreshToken", rt, NULL));
 }
 
 /* Refresh (200) into OUT (which keeps the email/password of IN). */
@@ -739,7 +719,7 @@ static void t_register_201(struct h_case *c)
 	for (char *p = upper; *p; p++)
 		if (*p != '@' && (p - upper) % 2 == 0)
 			*p = (char)toupper((unsigned char)*p);
-	r = req(c, &(struct rq){ .path = REGISTER, .body = jbody("email", upper,
+	r = req(c, &(struct rq){ .path = REGISTER, .body = h_jbody("email", upper,
 	    "password", "secret123", "displayName", "  Reg User  ", "photoURL",
 	    "https://example.com/a.png", NULL) });
 	REQUIRE(expect_ok(c, r, 201, "User registered successfully", "register"));
@@ -1033,7 +1013,7 @@ static void t_register_concurrent(struct h_case *c)
 {
 	for (int round = 0; round < 3; round++) {
 		const char *email = mkemail("race");
-		const char *body = jbody("email", email, "password", "secret123", "displayName",
+		const char *body = h_jbody("email", email, "password", "secret123", "displayName",
 		    "Racer", NULL);
 		struct tjob j[2];
 		int n201 = 0, n409 = 0;
@@ -1149,13 +1129,13 @@ static void t_login_timing(struct h_case *c)
 		pace();
 		t0 = now_us();
 		r = req(c, &(struct rq){ .path = LOGIN, .nopace = 1,
-		    .body = jbody("email", email, "password", "wrong-pass", NULL) });
+		    .body = h_jbody("email", email, "password", "wrong-pass", NULL) });
 		known[i] = now_us() - t0;
 		expect_err(c, r, 401, "unauthorized", "Invalid credentials", "wrong password");
 		pace();
 		t0 = now_us();
 		r = req(c, &(struct rq){ .path = LOGIN, .nopace = 1,
-		    .body = jbody("email", mkemail("timingnobody"), "password", "wrong-pass", NULL) });
+		    .body = h_jbody("email", mkemail("timingnobody"), "password", "wrong-pass", NULL) });
 		unknown[i] = now_us() - t0;
 		expect_err(c, r, 401, "unauthorized", "Invalid credentials", "unknown email");
 	}
@@ -1185,7 +1165,7 @@ static void t_login_case_insensitive(struct h_case *c)
 static void t_login_same_second(struct h_case *c)
 {
 	const char *email = mkemail("twice");
-	const char *body = jbody("email", email, "password", "secret123", NULL);
+	const char *body = h_jbody("email", email, "password", "secret123", NULL);
 	struct sess s0;
 	int same = 0;
 
@@ -1641,13 +1621,13 @@ static void t_change_password(struct h_case *c)
 
 	REQUIRE(reg(c, email, "OldPass-123", &s1));
 	REQUIRE(login(c, email, "OldPass-123", &s2, "second session"));
-	r = post(c, "/api/auth/change-password", s1.access, jbody("currentPassword",
+	r = post(c, "/api/auth/change-password", s1.access, h_jbody("currentPassword",
 	    "WrongPass-1", "newPassword", "NewPass-456", NULL));
 	expect_err(c, r, 400, "bad_request", "Current password is incorrect",
 	    "wrong current password");
 	verify_ok(c, s2.access, s1.uid, "the other session after a refused change");
 
-	r = post(c, "/api/auth/change-password", s1.access, jbody("currentPassword",
+	r = post(c, "/api/auth/change-password", s1.access, h_jbody("currentPassword",
 	    "OldPass-123", "newPassword", "NewPass-456", NULL));
 	if (expect_ok(c, r, 200, "Password changed successfully", "change-password"))
 		keys_exactly(c, r->json, "change-password body", KEYS("success", "message"), NULL);
@@ -1764,7 +1744,7 @@ static void t_audit(struct h_case *c)
 	expect_err(c, login_as(c, email, "wrong-password", NULL), 401, "unauthorized",
 	    "Invalid credentials", "wrong password");
 	REQUIRE(login(c, email, "secret123", &s1, "login"));
-	expect_ok(c, post(c, "/api/auth/change-password", s1.access, jbody("currentPassword",
+	expect_ok(c, post(c, "/api/auth/change-password", s1.access, h_jbody("currentPassword",
 	    "secret123", "newPassword", "secret456", NULL)), 200, "Password changed successfully",
 	    "change-password");
 	expect_ok(c, post(c, "/api/auth/logout", s1.access, NULL), 200, "Logout successful",
@@ -1817,19 +1797,19 @@ static void t_verify_email(struct h_case *c)
 	EXPECT(c, h_sql_count(c, db, "SELECT count(*) FROM account_tokens WHERE token_hash = $1", 1,
 	    P(tok)) == 0, "the plain token is stored");
 	/* a verification token is not a reset token */
-	expect_err(c, post(c, "/api/auth/reset-password", NULL, jbody("token", tok, "password",
+	expect_err(c, post(c, "/api/auth/reset-password", NULL, h_jbody("token", tok, "password",
 	    "hijack-123", NULL)), 400, "bad_request", "Invalid or expired token",
 	    "the verify_email token used for reset-password");
-	r = post(c, "/api/auth/verify-email", NULL, jbody("token", tok, NULL));
+	r = post(c, "/api/auth/verify-email", NULL, h_jbody("token", tok, NULL));
 	if (expect_ok(c, r, 200, "Email verified successfully", "verify-email"))
 		keys_exactly(c, r->json, "verify-email body", KEYS("success", "message"), NULL);
 	r = login_as(c, email, "secret123", NULL);
 	if (expect_ok(c, r, 200, "Login successful", "login after verification"))
 		EXPECT(c, h_jtrue(r->json, "data.user.emailVerified"),
 		    "emailVerified is not true after verification: %s", h_brief(r));
-	expect_err(c, post(c, "/api/auth/verify-email", NULL, jbody("token", tok, NULL)), 400,
+	expect_err(c, post(c, "/api/auth/verify-email", NULL, h_jbody("token", tok, NULL)), 400,
 	    "bad_request", "Invalid or expired token", "the same token again");
-	expect_err(c, post(c, "/api/auth/verify-email", NULL, jbody("token", "garbage", NULL)),
+	expect_err(c, post(c, "/api/auth/verify-email", NULL, h_jbody("token", "garbage", NULL)),
 	    400, "bad_request", "Invalid or expired token", "a garbage token");
 }
 
@@ -1841,8 +1821,8 @@ static void t_forgot_reset(struct h_case *c)
 
 	REQUIRE(reg(c, email, "OldPass-123", &s1));
 	REQUIRE(login(c, email, "OldPass-123", &s2, "second session"));
-	k = post(c, "/api/auth/forgot-password", NULL, jbody("email", email, NULL));
-	u = post(c, "/api/auth/forgot-password", NULL, jbody("email", nobody, NULL));
+	k = post(c, "/api/auth/forgot-password", NULL, h_jbody("email", email, NULL));
+	u = post(c, "/api/auth/forgot-password", NULL, h_jbody("email", nobody, NULL));
 	expect_ok(c, k, 200,
 	    "If an account exists for that email, a password reset link has been sent",
 	    "forgot-password, known email");
@@ -1852,9 +1832,9 @@ static void t_forgot_reset(struct h_case *c)
 	    P(nobody)) == 0, "an outbox row for an unknown email");
 	tok = outbox_token(c, "reset_password", email, "/reset-password");
 	REQUIRE(tok != NULL);
-	expect_err(c, post(c, "/api/auth/reset-password", NULL, jbody("token", tok, "password",
+	expect_err(c, post(c, "/api/auth/reset-password", NULL, h_jbody("token", tok, "password",
 	    "abc", NULL)), 400, "validation_failed", "Validation error", "a short new password");
-	r = post(c, "/api/auth/reset-password", NULL, jbody("token", tok, "password",
+	r = post(c, "/api/auth/reset-password", NULL, h_jbody("token", tok, "password",
 	    "NewPass-789", NULL));
 	if (expect_ok(c, r, 200, "Password has been reset", "reset-password"))
 		keys_exactly(c, r->json, "reset-password body", KEYS("success", "message"), NULL);
@@ -1866,7 +1846,7 @@ static void t_forgot_reset(struct h_case *c)
 	    "Invalid credentials", "login with the old password");
 	if (login(c, email, "NewPass-789", &s3, "login with the new password"))
 		verify_ok(c, s3.access, s1.uid, "a session after the reset");
-	expect_err(c, post(c, "/api/auth/reset-password", NULL, jbody("token", tok, "password",
+	expect_err(c, post(c, "/api/auth/reset-password", NULL, h_jbody("token", tok, "password",
 	    "Again-12345", NULL)), 400, "bad_request", "Invalid or expired token",
 	    "the reset token again");
 }

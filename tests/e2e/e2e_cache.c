@@ -36,40 +36,6 @@ static PGconn *db;
 
 /* ---- small helpers ---- */
 
-static int streq(const char *a, const char *b)
-{
-	return a != NULL && b != NULL && strcmp(a, b) == 0;
-}
-
-static const char *jtext(struct json_object *o)
-{
-	const char *s = h_strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE));
-
-	json_object_put(o);
-	return s;
-}
-
-/* A JSON object of string members: jbody("k1", "v1", "k2", "v2", NULL). */
-static const char *jbody(const char *k, ...)
-{
-	struct json_object *o = json_object_new_object();
-	va_list ap;
-
-	va_start(ap, k);
-	for (; k != NULL; k = va_arg(ap, const char *))
-		json_object_object_add(o, k, json_object_new_string(va_arg(ap, const char *)));
-	va_end(ap);
-	return jtext(o);
-}
-
-static long jint(struct json_object *o, const char *path, long dflt)
-{
-	struct json_object *v = h_jget(o, path);
-
-	return json_object_is_type(v, json_type_int) ? (long)json_object_get_int64(v) : dflt;
-}
-
 static const char *lower(const char *s)
 {
 	char *d = h_strdup(s ? s : "");
@@ -130,7 +96,7 @@ static int rset(struct h_case *c, const char *key, const char *val, int keepttl)
 	const char *err, *v = h_redis(c, &err, "SET", key, val, keepttl ? "KEEPTTL" : NULL,
 	    NULL);
 
-	return err == NULL && h_check(c, streq(v, "OK"), "Redis: SET %s failed", key);
+	return err == NULL && h_check(c, h_streq(v, "OK"), "Redis: SET %s failed", key);
 }
 
 /* ---- requests ---- */
@@ -164,30 +130,6 @@ static int expect_ok(struct h_case *c, struct h_resp *r, long status, const char
 	    h_brief(r));
 }
 
-static int expect_err(struct h_case *c, struct h_resp *r, long status, const char *code,
-    const char *msg, const char *what)
-{
-	const char *m;
-
-	if (!h_expect_error(c, r, status, code))
-		return h_check(c, 0, "(%s)", what);
-	m = h_jstr(r->json, "message");
-	return h_check(c, msg == NULL || streq(m, msg), "%s: message is '%s', expected '%s'",
-	    what, m ? m : "absent", msg ? msg : "");
-}
-
-/* webixctl with the stack's configuration, PW on stdin; its exit status (0 ok, recorded
- * as a failure otherwise). */
-static int webixctl(struct h_case *c, const char *args, const char *pw)
-{
-	char out[512];
-	int st = h_webixctl(c, args, pw, out, sizeof(out));
-
-	out[strcspn(out, "\n")] = '\0';
-	h_check(c, st == 0, "webixctl %s exited with %d: %s", args, st, out);
-	return st;
-}
-
 static int take_tokens(struct h_case *c, struct h_resp *r, struct who *u)
 {
 	u->tok = h_strdup(h_jstr(r->json, "data.accessToken"));
@@ -201,7 +143,7 @@ static int reg(struct h_case *c, const char *name, struct who *u)
 	struct h_resp *r;
 
 	u->email = h_printf("e2e-cache-%s-%s@example.com", name, run_tag);
-	r = call(c, "POST", NULL, "/api/auth/register", jbody("email", u->email, "password", PW,
+	r = call(c, "POST", NULL, "/api/auth/register", h_jbody("email", u->email, "password", PW,
 	    "displayName", h_printf("Cache %s", name), NULL));
 	if (!expect_ok(c, r, 201, h_printf("register %s", name)))
 		return 0;
@@ -211,7 +153,7 @@ static int reg(struct h_case *c, const char *name, struct who *u)
 /* Another session of U: its access token (kept) or NULL. */
 static const char *login(struct h_case *c, const struct who *u)
 {
-	struct h_resp *r = call(c, "POST", NULL, "/api/auth/login", jbody("email", u->email,
+	struct h_resp *r = call(c, "POST", NULL, "/api/auth/login", h_jbody("email", u->email,
 	    "password", PW, NULL));
 
 	if (!expect_ok(c, r, 200, h_printf("login %s", u->email)))
@@ -232,7 +174,7 @@ static int mk_org(struct h_case *c, const struct who *owner, const char *name, s
 
 	o->sub = h_printf("cc%s%s", name, run_tag);
 	o->host = h_printf("%s.%s", o->sub, h_env.base_domain);
-	r = call(c, "POST", owner->tok, "/api/organizations", jbody("name",
+	r = call(c, "POST", owner->tok, "/api/organizations", h_jbody("name",
 	    h_printf("Cache %s", name), "subdomain", o->sub, NULL));
 	if (!h_check(c, r->status == 201, "create organization %s: %s", o->sub, h_brief(r)))
 		return 0;
@@ -243,7 +185,7 @@ static int mk_org(struct h_case *c, const struct who *owner, const char *name, s
 static int set_status(struct h_case *c, const struct org *o, const char *status)
 {
 	struct h_resp *r = call(c, "PUT", SUP.tok, h_printf("/api/organizations/%s/status",
-	    o->id), jbody("status", status, NULL));
+	    o->id), h_jbody("status", status, NULL));
 
 	return h_check(c, r->status == 200, "set organization status %s: %s", status,
 	    h_brief(r));
@@ -253,7 +195,7 @@ static int add_member(struct h_case *c, const struct who *by, const struct org *
     const struct who *u, const char *role)
 {
 	struct h_resp *r = call(c, "POST", by->tok, h_printf("/api/organizations/%s/users",
-	    o->id), jbody("userEmail", u->email, "role", role, NULL));
+	    o->id), h_jbody("userEmail", u->email, "role", role, NULL));
 
 	return h_check(c, r->status == 201, "add %s as %s: %s", u->email, role, h_brief(r));
 }
@@ -279,7 +221,7 @@ static const char *w_path(const char *org, const char *wid)
 static const char *mk_webtoon(struct h_case *c, const struct who *by, const char *org,
     const char *title)
 {
-	struct h_resp *r = call(c, "POST", by->tok, wt_path(org), jbody("title", title, NULL));
+	struct h_resp *r = call(c, "POST", by->tok, wt_path(org), h_jbody("title", title, NULL));
 
 	if (!expect_ok(c, r, 201, h_printf("create webtoon %s", title)))
 		return NULL;
@@ -290,7 +232,7 @@ static const char *mk_episode(struct h_case *c, const char *org, const char *wid
     const char *title)
 {
 	struct h_resp *r = call(c, "POST", ADM.tok, h_printf("%s/episodes", w_path(org, wid)),
-	    jbody("title", title, NULL));
+	    h_jbody("title", title, NULL));
 
 	if (!expect_ok(c, r, 201, h_printf("create episode %s", title)))
 		return NULL;
@@ -346,7 +288,7 @@ static int entry_current(struct h_case *c, const char *org, const struct who *u,
 	    lower(tenant)));
 	v = rget(c, h_printf("webix:c:r:%s?%s", lower(path), views ? list_key(query) : ""));
 	tl = strlen(tag);
-	return streq(a, atag) && v != NULL && strncmp(v, tag, tl) == 0 && v[tl] == '\n';
+	return h_streq(a, atag) && v != NULL && strncmp(v, tag, tl) == 0 && v[tl] == '\n';
 }
 
 /* Reads PATH?QUERY as U until it is cached (at most 4 reads, each 200), then once more: that
@@ -395,7 +337,7 @@ static struct json_object *item(struct h_resp *r, const char *id)
 	for (size_t i = 0; i < json_object_array_length(arr); i++) {
 		struct json_object *e = json_object_array_get_idx(arr, i);
 
-		if (streq(h_jstr(e, "_id"), id))
+		if (h_streq(h_jstr(e, "_id"), id))
 			return e;
 	}
 	return NULL;
@@ -403,7 +345,7 @@ static struct json_object *item(struct h_resp *r, const char *id)
 
 static long total(struct h_resp *r)
 {
-	return jint(r ? r->json : NULL, "data.pagination.total", -1);
+	return h_jint(r ? r->json : NULL, "data.pagination.total", -1);
 }
 
 /* "title(status), ..." of a list answer, for messages. */
@@ -418,7 +360,7 @@ static const char *titles(struct h_resp *r)
 		struct json_object *e = json_object_array_get_idx(arr, i);
 
 		s = h_printf("%s%s%s(%s, %ld views)", s, i ? ", " : "", h_jstr(e, "title"),
-		    h_jstr(e, "status"), jint(e, "viewCount", -1));
+		    h_jstr(e, "status"), h_jint(e, "viewCount", -1));
 	}
 	return h_printf("[%s] total %ld", s, total(r));
 }
@@ -447,10 +389,10 @@ static void t_setup(struct h_case *c)
 	REQUIRE(reg(c, "admin", &ADM) && reg(c, "outsider", &OUT) && reg(c, "member", &MEM) &&
 	    reg(c, "viewer", &VIEW));
 	SUP.email = h_printf("e2e-cache-super-%s@example.com", run_tag);
-	CHECK(c, webixctl(c, h_printf("user create --super-admin %s", SUP.email), PW) == 0,
+	CHECK(c, h_webixctl_ok(c, h_printf("user create --super-admin %s", SUP.email), PW) == 0,
 	    "cannot create the super admin");
 	{
-		struct h_resp *r = call(c, "POST", NULL, "/api/auth/login", jbody("email",
+		struct h_resp *r = call(c, "POST", NULL, "/api/auth/login", h_jbody("email",
 		    SUP.email, "password", PW, NULL));
 
 		REQUIRE(expect_ok(c, r, 200, "super admin login") && take_tokens(c, r, &SUP));
@@ -473,9 +415,9 @@ static void t_hits_served_and_gen_drop(struct h_case *c)
 	REQUIRE(mk_org_full(c, &ADM, "hit", &o));
 	REQUIRE((wid = mk_webtoon(c, &ADM, o.id, orig)) != NULL);
 	REQUIRE((r = warm(c, &VIEW, o.id, w_path(o.id, wid), NULL, 0)) != NULL);
-	EXPECT(c, streq(h_jstr(r->json, "data.title"), orig), "cached GET: %s", h_brief(r));
+	EXPECT(c, h_streq(h_jstr(r->json, "data.title"), orig), "cached GET: %s", h_brief(r));
 	REQUIRE((r = warm(c, &VIEW, o.id, wt_path(o.id), NULL, 1)) != NULL);
-	EXPECT(c, streq(item_str(r, wid, "title"), orig), "cached list: %s", titles(r));
+	EXPECT(c, h_streq(item_str(r, wid, "title"), orig), "cached list: %s", titles(r));
 
 	/* the entries are what is served: change them in Redis, the answers follow */
 	key = h_printf("webix:c:r:%s?", lower(w_path(o.id, wid)));
@@ -489,49 +431,49 @@ static void t_hits_served_and_gen_drop(struct h_case *c)
 	REQUIRE(rset(c, key, replace_all(v, orig, fake), 1) &&
 	    rset(c, lkey, replace_all(lv, orig, fake), 1));
 	r = rd(c, &VIEW, NULL, w_path(o.id, wid), NULL);
-	EXPECT(c, r->status == 200 && streq(h_jstr(r->json, "data.title"), fake),
+	EXPECT(c, r->status == 200 && h_streq(h_jstr(r->json, "data.title"), fake),
 	    "GET by id is not answered from the cache entry (expected the poisoned title): %s",
 	    h_brief(r));
 	r = list_now(c, &VIEW, o.id, NULL);
-	EXPECT(c, streq(item_str(r, wid, "title"), fake),
+	EXPECT(c, h_streq(item_str(r, wid, "title"), fake),
 	    "the list is not answered from the cache entry (expected the poisoned title): %s",
 	    titles(r));
 	/* the key is the query as parsed: another spelling, or a parameter the list does not
 	 * know, names the same entry (no new one per junk parameter) */
 	r = list_now(c, &VIEW, o.id, h_printf("junk=%s&limit=20&page=1&sort=newest", run_tag));
-	EXPECT(c, streq(item_str(r, wid, "title"), fake),
+	EXPECT(c, h_streq(item_str(r, wid, "title"), fake),
 	    "?junk=…&limit=20&page=1&sort=newest is not the entry of the plain list: %s",
 	    titles(r));
 	/* searches are never cached: answered by PostgreSQL */
 	r = list_now(c, &VIEW, o.id, h_printf("search=%s", run_tag));
-	EXPECT(c, streq(item_str(r, wid, "title"), orig), "a search served from the cache: %s",
+	EXPECT(c, h_streq(item_str(r, wid, "title"), orig), "a search served from the cache: %s",
 	    titles(r));
 	r = list_now(c, &VIEW, o.id, h_printf("search=%s", run_tag));
-	EXPECT(c, streq(item_str(r, wid, "title"), orig), "a repeated search served from the "
+	EXPECT(c, h_streq(item_str(r, wid, "title"), orig), "a repeated search served from the "
 	    "cache: %s", titles(r));
 	/* another member's first read: the access is not cached for them, so the whole read
 	 * is fresh (and caches the genuine answer again) */
 	r = rd(c, &MEM, NULL, w_path(o.id, wid), NULL);
-	EXPECT(c, r->status == 200 && streq(h_jstr(r->json, "data.title"), orig),
+	EXPECT(c, r->status == 200 && h_streq(h_jstr(r->json, "data.title"), orig),
 	    "another member's first read (their access is not cached): %s", h_brief(r));
 	v = rget(c, key);
 	REQUIRE(h_check(c, v != NULL && strstr(v, orig) != NULL,
 	    "no cached webtoon with the title under %s: %s", key, v ? v : "absent"));
 	REQUIRE(rset(c, key, replace_all(v, orig, fake), 1));
 	r = rd(c, &VIEW, NULL, w_path(o.id, wid), NULL);
-	EXPECT(c, r->status == 200 && streq(h_jstr(r->json, "data.title"), fake),
+	EXPECT(c, r->status == 200 && h_streq(h_jstr(r->json, "data.title"), fake),
 	    "GET by id is not answered from the cache entry (poisoned again): %s", h_brief(r));
 
 	/* a manual drop: a new generation, and nothing cached before it is served */
 	REQUIRE(rset(c, "webix:c:gen", h_printf("e2e-drop-%s-%lld", run_tag, h_now_us()), 0));
 	r = rd(c, &VIEW, NULL, w_path(o.id, wid), NULL);
-	EXPECT(c, r->status == 200 && streq(h_jstr(r->json, "data.title"), orig),
+	EXPECT(c, r->status == 200 && h_streq(h_jstr(r->json, "data.title"), orig),
 	    "GET by id after a new webix:c:gen: %s", h_brief(r));
 	r = list_now(c, &VIEW, o.id, NULL);
-	EXPECT(c, streq(item_str(r, wid, "title"), orig), "list after a new webix:c:gen: %s",
+	EXPECT(c, h_streq(item_str(r, wid, "title"), orig), "list after a new webix:c:gen: %s",
 	    titles(r));
 	r = warm(c, &VIEW, o.id, w_path(o.id, wid), NULL, 0);
-	EXPECT(c, r != NULL && streq(h_jstr(r->json, "data.title"), orig),
+	EXPECT(c, r != NULL && h_streq(h_jstr(r->json, "data.title"), orig),
 	    "GET by id (a hit under the new generation): %s", r ? h_brief(r) : "not cached");
 
 	/* the operator's way: webixctl cache flush */
@@ -540,12 +482,12 @@ static void t_hits_served_and_gen_drop(struct h_case *c)
 	    "no cached webtoon with the title under %s: %s", key, v ? v : "absent"));
 	REQUIRE(rset(c, key, replace_all(v, orig, fake), 1));
 	r = rd(c, &VIEW, NULL, w_path(o.id, wid), NULL);
-	EXPECT(c, r->status == 200 && streq(h_jstr(r->json, "data.title"), fake),
+	EXPECT(c, r->status == 200 && h_streq(h_jstr(r->json, "data.title"), fake),
 	    "GET by id is not answered from the cache entry (poisoned a third time): %s",
 	    h_brief(r));
-	REQUIRE(webixctl(c, "cache flush", NULL) == 0);
+	REQUIRE(h_webixctl_ok(c, "cache flush", NULL) == 0);
 	r = rd(c, &VIEW, NULL, w_path(o.id, wid), NULL);
-	EXPECT(c, r->status == 200 && streq(h_jstr(r->json, "data.title"), orig),
+	EXPECT(c, r->status == 200 && h_streq(h_jstr(r->json, "data.title"), orig),
 	    "GET by id after webixctl cache flush: %s", h_brief(r));
 }
 
@@ -577,12 +519,12 @@ static void t_content_writes(struct h_case *c)
 	/* update */
 	REQUIRE(warm(c, &VIEW, C1.id, w_path(C1.id, w1), NULL, 0) != NULL);
 	REQUIRE(warm(c, &VIEW, C1.id, L, NULL, 1) != NULL);
-	REQUIRE(write_ok(c, "PUT", w_path(C1.id, w1), jbody("title", t1b, NULL)));
+	REQUIRE(write_ok(c, "PUT", w_path(C1.id, w1), h_jbody("title", t1b, NULL)));
 	r = rd(c, &VIEW, NULL, w_path(C1.id, w1), NULL);
-	EXPECT(c, r->status == 200 && streq(h_jstr(r->json, "data.title"), t1b),
+	EXPECT(c, r->status == 200 && h_streq(h_jstr(r->json, "data.title"), t1b),
 	    "GET by id right after an update (stale cache): %s", h_brief(r));
 	r = list_now(c, &VIEW, C1.id, NULL);
-	EXPECT(c, streq(item_str(r, w1, "title"), t1b),
+	EXPECT(c, h_streq(item_str(r, w1, "title"), t1b),
 	    "the list right after an update (stale cache): %s", titles(r));
 
 	/* publish */
@@ -593,7 +535,7 @@ static void t_content_writes(struct h_case *c)
 	EXPECT(c, total(r) == 2, "drafts before publishing: %s", titles(r));
 	REQUIRE(write_ok(c, "POST", h_printf("%s/publish", w_path(C1.id, w1)), NULL));
 	r = rd(c, &VIEW, NULL, w_path(C1.id, w1), NULL);
-	EXPECT(c, streq(h_jstr(r->json, "data.status"), "published") &&
+	EXPECT(c, h_streq(h_jstr(r->json, "data.status"), "published") &&
 	    h_jstr(r->json, "data.publishedAt") != NULL,
 	    "GET by id right after publish (stale cache): %s", h_brief(r));
 	r = list_now(c, &VIEW, C1.id, "status=published");
@@ -609,7 +551,7 @@ static void t_content_writes(struct h_case *c)
 	REQUIRE(warm(c, &VIEW, C1.id, L, "status=draft", 1) != NULL);
 	REQUIRE(write_ok(c, "POST", h_printf("%s/unpublish", w_path(C1.id, w1)), NULL));
 	r = rd(c, &VIEW, NULL, w_path(C1.id, w1), NULL);
-	EXPECT(c, streq(h_jstr(r->json, "data.status"), "draft"),
+	EXPECT(c, h_streq(h_jstr(r->json, "data.status"), "draft"),
 	    "GET by id right after unpublish (stale cache): %s", h_brief(r));
 	r = list_now(c, &VIEW, C1.id, "status=published");
 	EXPECT(c, total(r) == 0, "?status=published right after unpublish (stale cache): %s",
@@ -625,7 +567,7 @@ static void t_content_writes(struct h_case *c)
 	REQUIRE(warm(c, &VIEW, C1.id, L, "status=draft", 1) != NULL);
 	REQUIRE(write_ok(c, "POST", h_printf("%s/archive", w_path(C1.id, w1)), NULL));
 	r = rd(c, &VIEW, NULL, w_path(C1.id, w1), NULL);
-	EXPECT(c, streq(h_jstr(r->json, "data.status"), "archived"),
+	EXPECT(c, h_streq(h_jstr(r->json, "data.status"), "archived"),
 	    "GET by id right after archive (stale cache): %s", h_brief(r));
 	r = list_now(c, &VIEW, C1.id, "status=archived");
 	EXPECT(c, total(r) == 1 && item(r, w1) != NULL,
@@ -640,7 +582,7 @@ static void t_content_writes(struct h_case *c)
 	EXPECT(c, item(r, w2) != NULL, "cached list before the delete: %s", titles(r));
 	REQUIRE(write_ok(c, "DELETE", w_path(C1.id, w2), NULL));
 	r = rd(c, &VIEW, NULL, w_path(C1.id, w2), NULL);
-	expect_err(c, r, 404, "not_found", "Webtoon not found",
+	h_expect_err_msg(c, r, 404, "not_found", "Webtoon not found",
 	    "GET by id right after delete (stale cache)");
 	r = list_now(c, &VIEW, C1.id, NULL);
 	EXPECT(c, total(r) == 1 && item(r, w2) == NULL,
@@ -659,28 +601,28 @@ static void t_episode_count(struct h_case *c)
 	REQUIRE(mk_org_full(c, &ADM, "ep", &o));
 	REQUIRE((wid = mk_webtoon(c, &ADM, o.id, h_printf("episodes %s", run_tag))) != NULL);
 	REQUIRE((r = warm(c, &MEM, o.id, w_path(o.id, wid), NULL, 0)) != NULL);
-	EXPECT(c, jint(r->json, "data.episodeCount", -1) == 0, "cached: %s", h_brief(r));
+	EXPECT(c, h_jint(r->json, "data.episodeCount", -1) == 0, "cached: %s", h_brief(r));
 	REQUIRE((r = warm(c, &MEM, o.id, wt_path(o.id), NULL, 1)) != NULL);
-	EXPECT(c, jint(item(r, wid), "episodeCount", -1) == 0, "cached list: %s", h_brief(r));
+	EXPECT(c, h_jint(item(r, wid), "episodeCount", -1) == 0, "cached list: %s", h_brief(r));
 	REQUIRE((eid = mk_episode(c, o.id, wid, "first")) != NULL);
 	r = rd(c, &MEM, NULL, w_path(o.id, wid), NULL);
-	EXPECT(c, jint(r->json, "data.episodeCount", -1) == 1,
+	EXPECT(c, h_jint(r->json, "data.episodeCount", -1) == 1,
 	    "GET by id right after an episode was created (stale cache): %s", h_brief(r));
 	r = list_now(c, &MEM, o.id, NULL);
-	EXPECT(c, jint(item(r, wid), "episodeCount", -1) == 1,
+	EXPECT(c, h_jint(item(r, wid), "episodeCount", -1) == 1,
 	    "the list right after an episode was created (stale cache): %s", h_brief(r));
 
 	REQUIRE((eid2 = mk_episode(c, o.id, wid, "second")) != NULL);
 	REQUIRE((r = warm(c, &MEM, o.id, w_path(o.id, wid), NULL, 0)) != NULL);
-	EXPECT(c, jint(r->json, "data.episodeCount", -1) == 2, "cached: %s", h_brief(r));
+	EXPECT(c, h_jint(r->json, "data.episodeCount", -1) == 2, "cached: %s", h_brief(r));
 	REQUIRE((r = warm(c, &MEM, o.id, wt_path(o.id), NULL, 1)) != NULL);
-	EXPECT(c, jint(item(r, wid), "episodeCount", -1) == 2, "cached list: %s", h_brief(r));
+	EXPECT(c, h_jint(item(r, wid), "episodeCount", -1) == 2, "cached list: %s", h_brief(r));
 	REQUIRE(write_ok(c, "DELETE", h_printf("%s/episodes/%s", w_path(o.id, wid), eid), NULL));
 	r = rd(c, &MEM, NULL, w_path(o.id, wid), NULL);
-	EXPECT(c, jint(r->json, "data.episodeCount", -1) == 1,
+	EXPECT(c, h_jint(r->json, "data.episodeCount", -1) == 1,
 	    "GET by id right after an episode was deleted (stale cache): %s", h_brief(r));
 	r = list_now(c, &MEM, o.id, NULL);
-	EXPECT(c, jint(item(r, wid), "episodeCount", -1) == 1,
+	EXPECT(c, h_jint(item(r, wid), "episodeCount", -1) == 1,
 	    "the list right after an episode was deleted (stale cache): %s", h_brief(r));
 	(void)eid2;
 }
@@ -693,10 +635,10 @@ static void expect_gone(struct h_case *c, const struct who *u, const char *host,
 {
 	struct h_resp *r = rd(c, u, host, wt_path(org), NULL);
 
-	expect_err(c, r, status, code, msg, h_printf("list %s", why));
+	h_expect_err_msg(c, r, status, code, msg, h_printf("list %s", why));
 	if (wid != NULL) {
 		r = rd(c, u, host, w_path(org, wid), NULL);
-		expect_err(c, r, status, code, msg, h_printf("GET by id %s", why));
+		h_expect_err_msg(c, r, status, code, msg, h_printf("GET by id %s", why));
 	}
 }
 
@@ -709,7 +651,7 @@ static void expect_readable(struct h_case *c, const struct who *u, const char *h
 	    h_brief(r));
 	if (wid != NULL) {
 		r = rd(c, u, host, w_path(org, wid), NULL);
-		EXPECT(c, r->status == 200 && streq(h_jstr(r->json, "data._id"), wid),
+		EXPECT(c, r->status == 200 && h_streq(h_jstr(r->json, "data._id"), wid),
 		    "GET by id %s: %s", why, h_brief(r));
 	}
 }
@@ -761,16 +703,16 @@ static void t_members(struct h_case *c)
 	/* a role change: viewer still reads */
 	REQUIRE(warm_both(c, &rc, o.id, wid));
 	r = call(c, "PUT", ADM.tok, h_printf("/api/organizations/%s/users/%s/role", o.id, rc.uid),
-	    jbody("role", "viewer", NULL));
+	    h_jbody("role", "viewer", NULL));
 	REQUIRE(expect_ok(c, r, 200, "role change to viewer"));
 	expect_readable(c, &rc, NULL, o.id, wid, "of a member made viewer");
 	/* and the viewer cannot write: the role was read again */
-	r = call(c, "PUT", rc.tok, w_path(o.id, wid), jbody("title", "by a viewer", NULL));
-	expect_err(c, r, 403, "forbidden", "Insufficient permissions", "viewer writes");
+	r = call(c, "PUT", rc.tok, w_path(o.id, wid), h_jbody("title", "by a viewer", NULL));
+	h_expect_err_msg(c, r, 403, "forbidden", "Insufficient permissions", "viewer writes");
 
 	/* removed, then added back: readable again at once */
 	r = call(c, "POST", ADM.tok, h_printf("/api/organizations/%s/users", o.id),
-	    jbody("userEmail", rm.email, "role", "viewer", NULL));
+	    h_jbody("userEmail", rm.email, "role", "viewer", NULL));
 	if (h_check(c, r->status == 201, "add the removed member back: %s", h_brief(r)))
 		expect_readable(c, &rm, NULL, o.id, wid, "of a member added back");
 }
@@ -848,7 +790,7 @@ static void t_tenant_host(struct h_case *c)
 	nsub = h_printf("ccnew%s", run_tag);
 	nhost = h_printf("%s.%s", nsub, h_env.base_domain);
 	r = call(c, "PUT", ADM.tok, h_printf("/api/organizations/%s", o.id),
-	    jbody("subdomain", nsub, NULL));
+	    h_jbody("subdomain", nsub, NULL));
 	REQUIRE(expect_ok(c, r, 200, "change the subdomain"));
 	expect_gone(c, &MEM, o.host, o.id, wid, 404, "not_found", "Organization not found",
 	    "on the old host after a subdomain change (access served from the cache)");
@@ -895,7 +837,7 @@ static void t_tokens(struct h_case *c)
 
 	/* deactivated by the operator */
 	REQUIRE(warm_both(c, &dv, o.id, wid));
-	REQUIRE(webixctl(c, h_printf("user deactivate %s", dv.email), NULL) == 0);
+	REQUIRE(h_webixctl_ok(c, h_printf("user deactivate %s", dv.email), NULL) == 0);
 	expect_gone(c, &dv, NULL, o.id, wid, 401, "unauthorized", "Invalid token",
 	    "of a deactivated user (served from the cache)");
 }
@@ -924,7 +866,7 @@ static void t_two_orgs(struct h_case *c)
 	EXPECT(c, total(r) == 1 && item(r, wb) != NULL && item(r, wa) == NULL,
 	    "B's list (A's cached): %s", titles(r));
 	REQUIRE((r = warm(c, &bm, b.id, w_path(b.id, wb), NULL, 0)) != NULL);
-	EXPECT(c, streq(h_jstr(r->json, "data.title"), tb), "B's webtoon: %s", h_brief(r));
+	EXPECT(c, h_streq(h_jstr(r->json, "data.title"), tb), "B's webtoon: %s", h_brief(r));
 	r = list_now(c, &MEM, a.id, NULL);
 	EXPECT(c, total(r) == 1 && item(r, wa) != NULL && item(r, wb) == NULL,
 	    "A's list (B's cached): %s", titles(r));
@@ -938,11 +880,11 @@ static void t_two_orgs(struct h_case *c)
 	    "of A by a member of B only (A's answers cached)");
 	/* B's webtoon through A's path */
 	r = rd(c, &MEM, NULL, w_path(a.id, wb), NULL);
-	expect_err(c, r, 404, "not_found", "Webtoon not found", "B's webtoon under A's path");
+	h_expect_err_msg(c, r, 404, "not_found", "Webtoon not found", "B's webtoon under A's path");
 	r = rd(c, &bm, NULL, w_path(b.id, wa), NULL);
-	expect_err(c, r, 404, "not_found", "Webtoon not found", "A's webtoon under B's path");
+	h_expect_err_msg(c, r, 404, "not_found", "Webtoon not found", "A's webtoon under B's path");
 	/* a write in A leaves B's entries current (the version is per organization) */
-	REQUIRE(write_ok(c, "PUT", w_path(a.id, wa), jbody("description", "changed", NULL)));
+	REQUIRE(write_ok(c, "PUT", w_path(a.id, wa), h_jbody("description", "changed", NULL)));
 	EXPECT(c, entry_current(c, b.id, &bm, "", w_path(b.id, wb), NULL, 0),
 	    "a write in A dropped B's cached webtoon");
 }
@@ -975,7 +917,7 @@ static void t_super_admin(struct h_case *c)
 	before = after;
 	for (int i = 0; i < 2; i++) {
 		r = rd(c, &SUP, NULL, w_path(o.id, wid), NULL);
-		EXPECT(c, r->status == 200 && streq(h_jstr(r->json, "data._id"), wid),
+		EXPECT(c, r->status == 200 && h_streq(h_jstr(r->json, "data._id"), wid),
 		    "super admin GET %d: %s", i, h_brief(r));
 	}
 	after = h_sql_count(c, db, q, 2, P(o.id, SUP.uid));
@@ -1007,21 +949,21 @@ static void t_views(struct h_case *c)
 	/* the list by views, cached with no view anywhere: the newer one first */
 	REQUIRE((r = warm(c, &VIEW, o.id, wt_path(o.id), "sort=views", 1)) != NULL);
 	first = json_object_array_get_idx(h_jget(r->json, "data.data"), 0);
-	EXPECT(c, total(r) == 2 && streq(h_jstr(first, "_id"), w2), "sort=views before views: %s",
+	EXPECT(c, total(r) == 2 && h_streq(h_jstr(first, "_id"), w2), "sort=views before views: %s",
 	    titles(r));
 
 	r = rd(c, &VIEW, NULL, path, NULL);
-	EXPECT(c, r->status == 200 && jint(r->json, "data.viewCount", -1) == 1, "view 1: %s",
+	EXPECT(c, r->status == 200 && h_jint(r->json, "data.viewCount", -1) == 1, "view 1: %s",
 	    h_brief(r));
 	r = rd(c, &VIEW, NULL, path, NULL);
-	EXPECT(c, r->status == 200 && jint(r->json, "data.viewCount", -1) == 2, "view 2: %s",
+	EXPECT(c, r->status == 200 && h_jint(r->json, "data.viewCount", -1) == 2, "view 2: %s",
 	    h_brief(r));
 	EXPECT(c, entry_current(c, o.id, &VIEW, "", path, NULL, 0),
 	    "the webtoon is not cached after two reads");
 	/* the cached entry carries the count of before; the written views must still show */
 	h_flush_views(c);
 	r = rd(c, &VIEW, NULL, path, NULL);
-	EXPECT(c, r->status == 200 && jint(r->json, "data.viewCount", -1) == 3,
+	EXPECT(c, r->status == 200 && h_jint(r->json, "data.viewCount", -1) == 3,
 	    "view 3 (cached entry from before a flush of views): %s", h_brief(r));
 	r = call(c, "HEAD", VIEW.tok, path, NULL);
 	EXPECT(c, r->status == 200, "HEAD: %s", h_brief(r));
@@ -1034,15 +976,15 @@ static void t_views(struct h_case *c)
 	/* the cached list by views shows the written views at once */
 	r = list_now(c, &VIEW, o.id, "sort=views");
 	first = json_object_array_get_idx(h_jget(r->json, "data.data"), 0);
-	EXPECT(c, streq(h_jstr(first, "_id"), w1) && jint(first, "viewCount", -1) == 3,
+	EXPECT(c, h_streq(h_jstr(first, "_id"), w1) && h_jint(first, "viewCount", -1) == 3,
 	    "sort=views right after the views were written (stale cache): %s", titles(r));
 	r = list_now(c, &VIEW, o.id, NULL);
-	EXPECT(c, jint(item(r, w1), "viewCount", -1) == 3,
+	EXPECT(c, h_jint(item(r, w1), "viewCount", -1) == 3,
 	    "the list right after the views were written (stale cache): %s", titles(r));
 
 	/* and the next view counts on */
 	r = rd(c, &VIEW, NULL, path, NULL);
-	EXPECT(c, r->status == 200 && jint(r->json, "data.viewCount", -1) == 4, "view 4: %s",
+	EXPECT(c, r->status == 200 && h_jint(r->json, "data.viewCount", -1) == 4, "view 4: %s",
 	    h_brief(r));
 	h_flush_views(c);
 	EXPECT(c, h_sql_count(c, db, vc, 1, P(w1)) == 4 && h_sql_count(c, db, cnt, 1, P(w1)) == 4,
@@ -1075,11 +1017,11 @@ static void t_view_queue(struct h_case *c)
 	h_redis(c, &err, "RPUSH", "webix:views:q", h_printf("%s%s", run_tag,
 	    "00000000-0000-4000-8000-000000000000 - - - - -"), NULL);
 	r = rd(c, &VIEW, NULL, w_path(o.id, w), NULL);
-	EXPECT(c, r->status == 200 && jint(r->json, "data.viewCount", -1) == 1, "the view: %s",
+	EXPECT(c, r->status == 200 && h_jint(r->json, "data.viewCount", -1) == 1, "the view: %s",
 	    h_brief(r));
 	h_flush_views(c);
 	len = h_redis(c, &err, "LLEN", "webix:views:q", NULL);
-	EXPECT(c, streq(len, "0"), "the queue after a flush holds %s entries", len ? len : "?");
+	EXPECT(c, h_streq(len, "0"), "the queue after a flush holds %s entries", len ? len : "?");
 	EXPECT(c, h_sql_count(c, db, rows, 1, P(w)) == 1 && h_sql_count(c, db, vc, 1, P(w)) == 1,
 	    "the real view behind the garbage: rows %ld, view_count %ld",
 	    h_sql_count(c, db, rows, 1, P(w)), h_sql_count(c, db, vc, 1, P(w)));
@@ -1122,22 +1064,22 @@ static void t_upper_case_ids(struct h_case *c)
 	EXPECT(c, total(r) == 2 && item(r, lower(w2)) != NULL,
 	    "the list right after a create through an upper-case path (stale cache): %s",
 	    titles(r));
-	REQUIRE(write_ok(c, "PUT", w_path(U, upper(w1)), jbody("title", t, NULL)));
+	REQUIRE(write_ok(c, "PUT", w_path(U, upper(w1)), h_jbody("title", t, NULL)));
 	r = rd(c, &MEM, NULL, w_path(o.id, w1), NULL);
-	EXPECT(c, streq(h_jstr(r->json, "data.title"), t),
+	EXPECT(c, h_streq(h_jstr(r->json, "data.title"), t),
 	    "GET by id right after an update through an upper-case path (stale cache): %s",
 	    h_brief(r));
 
 	/* reads through upper-case paths: the same answer, the same access rules */
 	REQUIRE(warm(c, &MEM, o.id, w_path(o.id, w1), NULL, 0) != NULL);
 	r = rd(c, &MEM, NULL, w_path(U, upper(w1)), NULL);
-	EXPECT(c, r->status == 200 && streq(h_jstr(r->json, "data.title"), t),
+	EXPECT(c, r->status == 200 && h_streq(h_jstr(r->json, "data.title"), t),
 	    "GET by id through an upper-case path: %s", h_brief(r));
 	r = rd(c, &OUT, NULL, w_path(U, upper(w1)), NULL);
-	expect_err(c, r, 404, "not_found", "Organization not found",
+	h_expect_err_msg(c, r, 404, "not_found", "Organization not found",
 	    "a non-member through an upper-case path (lower-case cached)");
 	r = rd(c, &OUT, NULL, wt_path(U), NULL);
-	expect_err(c, r, 404, "not_found", "Organization not found",
+	h_expect_err_msg(c, r, 404, "not_found", "Organization not found",
 	    "a non-member's list through an upper-case path (lower-case cached)");
 
 	/* views through either spelling count for the one webtoon */
@@ -1146,14 +1088,14 @@ static void t_upper_case_ids(struct h_case *c)
 		long base = h_sql_count(c, db, cnt, 1, P(w2)), n;
 
 		r = rd(c, &MEM, NULL, w_path(o.id, lower(w2)), NULL);
-		n = jint(r->json, "data.viewCount", -1);
+		n = h_jint(r->json, "data.viewCount", -1);
 		EXPECT(c, n == base + 1, "view through the lower-case path: %ld (base %ld)", n,
 		    base);
 		r = rd(c, &MEM, NULL, w_path(U, upper(w2)), NULL);
-		EXPECT(c, jint(r->json, "data.viewCount", -1) == base + 2,
+		EXPECT(c, h_jint(r->json, "data.viewCount", -1) == base + 2,
 		    "view through the upper-case path: %s", h_brief(r));
 		r = rd(c, &MEM, NULL, w_path(o.id, lower(w2)), NULL);
-		EXPECT(c, jint(r->json, "data.viewCount", -1) == base + 3,
+		EXPECT(c, h_jint(r->json, "data.viewCount", -1) == base + 3,
 		    "view through the lower-case path again: %s", h_brief(r));
 		h_flush_views(c);
 		EXPECT(c, h_sql_count(c, db, cnt, 1, P(w2)) == base + 3,

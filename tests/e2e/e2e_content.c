@@ -49,45 +49,10 @@ static const char *qenc(const char *s)
 	return h_keep(o);
 }
 
-/* The JSON text of O (kept); O is released. */
-static const char *jtext(struct json_object *o)
-{
-	const char *s = h_strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE));
-
-	json_object_put(o);
-	return s;
-}
-
-/* A JSON object of string members: jbody("k1", "v1", "k2", "v2", NULL). */
-static const char *jbody(const char *k, ...)
-{
-	struct json_object *o = json_object_new_object();
-	va_list ap;
-
-	va_start(ap, k);
-	for (; k != NULL; k = va_arg(ap, const char *))
-		json_object_object_add(o, k, json_object_new_string(va_arg(ap, const char *)));
-	va_end(ap);
-	return jtext(o);
-}
-
 static const char *jstr_of(struct json_object *o)
 {
 	return o ? h_strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE)) : "absent";
-}
-
-static long jint(struct json_object *o, const char *path, long dflt)
-{
-	struct json_object *v = h_jget(o, path);
-
-	return json_object_is_type(v, json_type_int) ? (long)json_object_get_int64(v) : dflt;
-}
-
-static int streq(const char *a, const char *b)
-{
-	return a != NULL && b != NULL && strcmp(a, b) == 0;
 }
 
 /* ---- the database (owner role: reads every tenant's rows) ---- */
@@ -149,23 +114,6 @@ static struct h_resp *pub(struct h_case *c, const char *host, const char *path,
 	return h_do(c, &(struct h_req){ .host = host, .path = path, .headers = hdrs });
 }
 
-/* An error answer: status, code, exact message (NULL: any). */
-static int expect_err(struct h_case *c, struct h_resp *r, long status, const char *code,
-    const char *msg, const char *what)
-{
-	const char *m;
-
-	if (!h_expect_error(c, r, status, code)) {
-		h_check(c, 0, "(%s)", what);
-		return 0;
-	}
-	m = h_jstr(r->json, "message");
-	if (msg != NULL)
-		return h_check(c, streq(m, msg), "%s: message is '%s', expected '%s'", what,
-		    m ? m : "absent", msg);
-	return 1;
-}
-
 /* A success answer: status, success true, exact message (NULL: none). */
 static int expect_ok(struct h_case *c, struct h_resp *r, long status, const char *msg,
     const char *what)
@@ -181,7 +129,7 @@ static int expect_ok(struct h_case *c, struct h_resp *r, long status, const char
 		return 0;
 	m = h_jstr(r->json, "message");
 	if (msg != NULL)
-		return h_check(c, streq(m, msg), "%s: message is '%s', expected '%s'", what,
+		return h_check(c, h_streq(m, msg), "%s: message is '%s', expected '%s'", what,
 		    m ? m : "absent", msg);
 	return h_check(c, h_jget(r->json, "message") == NULL, "%s: unexpected message '%s'",
 	    what, m ? m : "(not a string)");
@@ -194,7 +142,7 @@ static int expect_invalid(struct h_case *c, struct h_resp *r, size_t n,
 	struct json_object *errs;
 	int ok;
 
-	if (!expect_err(c, r, 400, "validation_failed", NULL, what))
+	if (!h_expect_err_msg(c, r, 400, "validation_failed", NULL, what))
 		return 0;
 	errs = h_jget(r->json, "errors");
 	if (!h_check(c, json_object_is_type(errs, json_type_array) &&
@@ -208,8 +156,8 @@ static int expect_invalid(struct h_case *c, struct h_resp *r, size_t n,
 		for (size_t j = 0; j < n && !found; j++) {
 			struct json_object *e = json_object_array_get_idx(errs, j);
 
-			found = streq(h_jstr(e, "field"), fields[i]) &&
-			    streq(h_jstr(e, "message"), msgs[i]);
+			found = h_streq(h_jstr(e, "field"), fields[i]) &&
+			    h_streq(h_jstr(e, "message"), msgs[i]);
 		}
 		ok &= h_check(c, found, "%s: no error {field '%s', message '%s'} in %s", what,
 		    fields[i], msgs[i], jstr_of(errs));
@@ -318,7 +266,7 @@ static const char *mk_webtoon_body(struct h_case *c, const char *tok, const char
 
 static const char *mk_webtoon(struct h_case *c, const char *org, const char *title)
 {
-	return mk_webtoon_body(c, TOK(RO_ADMIN), org, jbody("title", title, NULL));
+	return mk_webtoon_body(c, TOK(RO_ADMIN), org, h_jbody("title", title, NULL));
 }
 
 /* A new episode; its id (kept) or NULL. */
@@ -336,24 +284,12 @@ static const char *mk_episode_body(struct h_case *c, const char *tok, const char
 static const char *mk_episode(struct h_case *c, const char *org, const char *wid,
     const char *title)
 {
-	return mk_episode_body(c, TOK(RO_ADMIN), org, wid, jbody("title", title, NULL));
+	return mk_episode_body(c, TOK(RO_ADMIN), org, wid, h_jbody("title", title, NULL));
 }
 
 static int post_ok(struct h_case *c, const char *tok, const char *path, const char *msg)
 {
 	return expect_ok(c, call(c, "POST", tok, path, NULL), 200, msg, h_printf("POST %s", path));
-}
-
-/* webixctl with the stack's configuration, PW on stdin; its exit status (0 ok, recorded
- * as a failure otherwise). */
-static int webixctl(struct h_case *c, const char *args, const char *pw)
-{
-	char out[512];
-	int st = h_webixctl(c, args, pw, out, sizeof(out));
-
-	out[strcspn(out, "\n")] = '\0';
-	h_check(c, st == 0, "webixctl %s exited with %d: %s", args, st, out);
-	return st;
 }
 
 static int register_user(struct h_case *c, enum role ro)
@@ -363,14 +299,14 @@ static int register_user(struct h_case *c, enum role ro)
 
 	u->email = h_printf("e2e-content-%s-%s@example.com", role_names[ro], run_tag);
 	if (ro == RO_SUPER) {
-		if (webixctl(c, h_printf("user create --super-admin %s", u->email), PW) != 0)
+		if (h_webixctl_ok(c, h_printf("user create --super-admin %s", u->email), PW) != 0)
 			return 0;
-		r = call(c, "POST", NULL, "/api/auth/login", jbody("email", u->email,
+		r = call(c, "POST", NULL, "/api/auth/login", h_jbody("email", u->email,
 		    "password", PW, NULL));
 		if (!expect_ok(c, r, 200, "Login successful", "super admin login"))
 			return 0;
 	} else {
-		r = call(c, "POST", NULL, "/api/auth/register", jbody("email", u->email,
+		r = call(c, "POST", NULL, "/api/auth/register", h_jbody("email", u->email,
 		    "password", PW, "displayName", h_printf("Content %s", role_names[ro]), NULL));
 		if (!expect_ok(c, r, 201, "User registered successfully", "register"))
 			return 0;
@@ -387,7 +323,7 @@ static int mk_org(struct h_case *c, enum role owner, const char *letter, struct 
 
 	o->sub = h_printf("ct%s%s", letter, run_tag);
 	o->host = h_printf("%s.%s", o->sub, h_env.base_domain);
-	r = call(c, "POST", TOK(owner), "/api/organizations", jbody("name",
+	r = call(c, "POST", TOK(owner), "/api/organizations", h_jbody("name",
 	    h_printf("Content %s", letter), "subdomain", o->sub, NULL));
 	if (!h_check(c, r->status == 201, "create organization %s: %s", o->sub, h_brief(r)))
 		return 0;
@@ -398,7 +334,7 @@ static int mk_org(struct h_case *c, enum role owner, const char *letter, struct 
 static int set_org_status(struct h_case *c, const struct org *o, const char *status)
 {
 	struct h_resp *r = call(c, "PUT", TOK(RO_SUPER), h_printf("/api/organizations/%s/status",
-	    o->id), jbody("status", status, NULL));
+	    o->id), h_jbody("status", status, NULL));
 
 	return h_check(c, r->status == 200, "set organization status %s: %s", status,
 	    h_brief(r));
@@ -416,7 +352,7 @@ static void t_setup(struct h_case *c)
 	    mk_org(c, RO_ADMIN, "s", &S));
 	for (int ro = RO_MOD; ro <= RO_VIEWER; ro++) {
 		struct h_resp *r = call(c, "POST", TOK(RO_ADMIN),
-		    h_printf("/api/organizations/%s/users", A.id), jbody("userEmail",
+		    h_printf("/api/organizations/%s/users", A.id), h_jbody("userEmail",
 		    users[ro].email, "role", member_roles[ro], NULL));
 
 		CHECK(c, r->status == 201 || r->status == 200, "add %s: %s", member_roles[ro],
@@ -449,27 +385,27 @@ static void t_webtoon_shape(struct h_case *c)
 	const char *title = h_printf("Shape %s", run_tag), *id;
 
 	NEED_SETUP(c);
-	r = call(c, "POST", TOK(RO_USER), wt_path(A.id), jbody("title", title, NULL));
+	r = call(c, "POST", TOK(RO_USER), wt_path(A.id), h_jbody("title", title, NULL));
 	REQUIRE(expect_ok(c, r, 201, "Webtoon created successfully", "create"));
 	d = h_jget(r->json, "data");
 	keys_exactly(c, d, "created webtoon", WEBTOON_KEYS, WEBTOON_OPT);
 	id = h_strdup(h_jstr(d, "_id"));
-	EXPECT(c, streq(h_jstr(d, "organizationId"), A.id), "organizationId is %s",
+	EXPECT(c, h_streq(h_jstr(d, "organizationId"), A.id), "organizationId is %s",
 	    h_jstr(d, "organizationId"));
-	EXPECT(c, streq(h_jstr(d, "status"), "draft"), "status is %s", h_jstr(d, "status"));
-	EXPECT(c, streq(jstr_of(h_jget(d, "tags")), "[]") &&
-	    streq(jstr_of(h_jget(d, "categories")), "[]"), "tags/categories default: %s %s",
+	EXPECT(c, h_streq(h_jstr(d, "status"), "draft"), "status is %s", h_jstr(d, "status"));
+	EXPECT(c, h_streq(jstr_of(h_jget(d, "tags")), "[]") &&
+	    h_streq(jstr_of(h_jget(d, "categories")), "[]"), "tags/categories default: %s %s",
 	    jstr_of(h_jget(d, "tags")), jstr_of(h_jget(d, "categories")));
 	EXPECT(c, h_jget(d, "publishedAt") == NULL && h_jget(d, "description") == NULL &&
 	    h_jget(d, "coverImage") == NULL, "unset fields are not omitted: %s", jstr_of(d));
-	EXPECT(c, jint(d, "viewCount", -1) == 0 && jint(d, "episodeCount", -1) == 0,
+	EXPECT(c, h_jint(d, "viewCount", -1) == 0 && h_jint(d, "episodeCount", -1) == 0,
 	    "counters of a new webtoon: %s", jstr_of(d));
 	EXPECT(c, is_iso_ms(h_jstr(d, "createdAt")) && is_iso_ms(h_jstr(d, "updatedAt")),
 	    "times are not ISO 8601 with ms: %s", jstr_of(d));
 	keys_exactly(c, h_jget(d, "createdBy"), "createdBy", KEYS("_id", "displayName", "email"),
 	    NULL);
-	EXPECT(c, streq(h_jstr(d, "createdBy._id"), UID(RO_USER)) &&
-	    streq(h_jstr(d, "createdBy.email"), users[RO_USER].email),
+	EXPECT(c, h_streq(h_jstr(d, "createdBy._id"), UID(RO_USER)) &&
+	    h_streq(h_jstr(d, "createdBy.email"), users[RO_USER].email),
 	    "createdBy is %s", jstr_of(h_jget(d, "createdBy")));
 	REQUIRE(id != NULL);
 	r = call(c, "GET", TOK(RO_VIEWER), w_path(A.id, id), NULL);
@@ -485,8 +421,8 @@ static void t_webtoon_shape(struct h_case *c)
 		    NULL);
 		keys_exactly(c, h_jget(r->json, "data.pagination"), "pagination",
 		    KEYS("page", "limit", "total", "pages"), NULL);
-		EXPECT(c, jint(r->json, "data.pagination.limit", -1) == 20 &&
-		    jint(r->json, "data.pagination.page", -1) == 1, "default page/limit: %s",
+		EXPECT(c, h_jint(r->json, "data.pagination.limit", -1) == 20 &&
+		    h_jint(r->json, "data.pagination.page", -1) == 1, "default page/limit: %s",
 		    jstr_of(h_jget(r->json, "data.pagination")));
 	}
 }
@@ -504,16 +440,16 @@ static void t_episode_shape(struct h_case *c)
 	REQUIRE(expect_ok(c, r, 201, "Episode created successfully", "create"));
 	d = h_jget(r->json, "data");
 	keys_exactly(c, d, "created episode", EPISODE_KEYS, EPISODE_OPT);
-	EXPECT(c, streq(h_jstr(d, "title"), "One"), "title not trimmed: %s", h_jstr(d, "title"));
-	EXPECT(c, streq(h_jstr(d, "webtoonId"), wid) && streq(h_jstr(d, "organizationId"), A.id),
+	EXPECT(c, h_streq(h_jstr(d, "title"), "One"), "title not trimmed: %s", h_jstr(d, "title"));
+	EXPECT(c, h_streq(h_jstr(d, "webtoonId"), wid) && h_streq(h_jstr(d, "organizationId"), A.id),
 	    "webtoonId/organizationId: %s", jstr_of(d));
-	EXPECT(c, jint(d, "episodeNumber", -1) == 1, "first episode number is %ld",
-	    jint(d, "episodeNumber", -1));
-	EXPECT(c, streq(h_jstr(d, "status"), "draft"), "status is %s", h_jstr(d, "status"));
-	EXPECT(c, streq(jstr_of(h_jget(d, "images")),
+	EXPECT(c, h_jint(d, "episodeNumber", -1) == 1, "first episode number is %ld",
+	    h_jint(d, "episodeNumber", -1));
+	EXPECT(c, h_streq(h_jstr(d, "status"), "draft"), "status is %s", h_jstr(d, "status"));
+	EXPECT(c, h_streq(jstr_of(h_jget(d, "images")),
 	    "[\"/media/x/a.png\",\"https://cdn.example.com/b.webp\"]"), "images: %s",
 	    jstr_of(h_jget(d, "images")));
-	EXPECT(c, streq(h_jstr(d, "createdBy._id"), UID(RO_MOD)), "createdBy: %s",
+	EXPECT(c, h_streq(h_jstr(d, "createdBy._id"), UID(RO_MOD)), "createdBy: %s",
 	    jstr_of(h_jget(d, "createdBy")));
 	r = call(c, "GET", TOK(RO_VIEWER), eps_path(A.id, wid), NULL);
 	if (expect_ok(c, r, 200, NULL, "episode list")) {
@@ -636,14 +572,14 @@ static void t_matrix(struct h_case *c, const void *arg)
 	path = route_path(m->rt, A.id, wid, eid);
 	if (m->rt == RT_W_CREATE || m->rt == RT_W_UPDATE || m->rt == RT_E_CREATE ||
 	    m->rt == RT_E_UPDATE)
-		body = jbody("title", tag, NULL);
+		body = h_jbody("title", tag, NULL);
 	r = call(c, d->method, tok, path, body);
 	rid = d->episode ? eid : wid;
 	if (!allowed) {
 		if (m->ro == RO_NONMEMBER)
-			expect_err(c, r, 404, "not_found", "Organization not found", "non-member");
+			h_expect_err_msg(c, r, 404, "not_found", "Organization not found", "non-member");
 		else
-			expect_err(c, r, 403, "forbidden", "Insufficient permissions", role_names[m->ro]);
+			h_expect_err_msg(c, r, 403, "forbidden", "Insufficient permissions", role_names[m->ro]);
 		/* and nothing happened */
 		switch (m->rt) {
 		case RT_W_CREATE:
@@ -656,31 +592,31 @@ static void t_matrix(struct h_case *c, const void *arg)
 			break;
 		case RT_W_GET:
 			h_flush_views(c);
-			EXPECT(c, streq(wcol(c, "view_count", wid), "0"), "a refused GET counted a view");
+			EXPECT(c, h_streq(wcol(c, "view_count", wid), "0"), "a refused GET counted a view");
 			break;
 		case RT_E_GET:
 			h_flush_views(c);
-			EXPECT(c, streq(ecol(c, "view_count", eid), "0"), "a refused GET counted a view");
+			EXPECT(c, h_streq(ecol(c, "view_count", eid), "0"), "a refused GET counted a view");
 			break;
 		case RT_W_UPDATE: case RT_W_DELETE:
-			EXPECT(c, streq(wcol(c, "title", wid), h_printf("fixture %s", tag)),
+			EXPECT(c, h_streq(wcol(c, "title", wid), h_printf("fixture %s", tag)),
 			    "the refused %s changed the webtoon (title %s)", d->name,
 			    wcol(c, "title", wid));
 			break;
 		case RT_E_UPDATE: case RT_E_DELETE:
-			EXPECT(c, streq(ecol(c, "title", eid), h_printf("fixture ep %s", tag)),
+			EXPECT(c, h_streq(ecol(c, "title", eid), h_printf("fixture ep %s", tag)),
 			    "the refused %s changed the episode", d->name);
 			break;
 		case RT_W_PUBLISH: case RT_W_ARCHIVE:
-			EXPECT(c, streq(wcol(c, "status", wid), "draft"), "status became %s",
+			EXPECT(c, h_streq(wcol(c, "status", wid), "draft"), "status became %s",
 			    wcol(c, "status", wid));
 			break;
 		case RT_W_UNPUBLISH:
-			EXPECT(c, streq(wcol(c, "status", wid), "published"), "status became %s",
+			EXPECT(c, h_streq(wcol(c, "status", wid), "published"), "status became %s",
 			    wcol(c, "status", wid));
 			break;
 		case RT_E_PUBLISH:
-			EXPECT(c, streq(ecol(c, "status", eid), "draft"), "status became %s",
+			EXPECT(c, h_streq(ecol(c, "status", eid), "draft"), "status became %s",
 			    ecol(c, "status", eid));
 			break;
 		default:
@@ -696,7 +632,7 @@ static void t_matrix(struct h_case *c, const void *arg)
 	switch (m->rt) {
 	case RT_W_CREATE:
 		rid = h_strdup(h_jstr(r->json, "data._id"));
-		EXPECT(c, streq(h_jstr(r->json, "data.createdBy._id"), uid), "createdBy %s",
+		EXPECT(c, h_streq(h_jstr(r->json, "data.createdBy._id"), uid), "createdBy %s",
 		    jstr_of(h_jget(r->json, "data.createdBy")));
 		EXPECT(c, db_count(c, "SELECT count(*) FROM webtoons WHERE title = $1 AND "
 		    "org_id = $2::uuid AND created_by = $3::uuid AND status = 'draft'", 3,
@@ -707,62 +643,62 @@ static void t_matrix(struct h_case *c, const void *arg)
 		int found = 0;
 
 		for (size_t i = 0; i < json_object_array_length(arr) && !found; i++)
-			found = streq(h_jstr(json_object_array_get_idx(arr, i), "_id"), wid);
+			found = h_streq(h_jstr(json_object_array_get_idx(arr, i), "_id"), wid);
 		EXPECT(c, found, "the newest webtoon is not in the first page");
 		break;
 	}
 	case RT_W_GET:
-		EXPECT(c, streq(h_jstr(r->json, "data._id"), wid) &&
-		    jint(r->json, "data.viewCount", -1) == 1, "GET answered %s", h_brief(r));
+		EXPECT(c, h_streq(h_jstr(r->json, "data._id"), wid) &&
+		    h_jint(r->json, "data.viewCount", -1) == 1, "GET answered %s", h_brief(r));
 		EXPECT(c, h_sql_count_until(c, db, 1, "SELECT count(*) FROM analytics WHERE "
 		    "webtoon_id = $1::uuid AND user_id = $2::uuid AND metric_type = 'webtoon_views'",
 		    2, P(wid, uid)) == 1, "no webtoon_views row for the reader");
 		break;
 	case RT_W_UPDATE:
-		EXPECT(c, streq(wcol(c, "title", wid), tag), "title is %s", wcol(c, "title", wid));
+		EXPECT(c, h_streq(wcol(c, "title", wid), tag), "title is %s", wcol(c, "title", wid));
 		break;
 	case RT_W_DELETE:
 		EXPECT(c, wcol(c, "id", wid) == NULL, "the webtoon is still there");
 		break;
 	case RT_W_PUBLISH:
-		EXPECT(c, streq(wcol(c, "status", wid), "published"), "status %s",
+		EXPECT(c, h_streq(wcol(c, "status", wid), "published"), "status %s",
 		    wcol(c, "status", wid));
 		break;
 	case RT_W_UNPUBLISH:
-		EXPECT(c, streq(wcol(c, "status", wid), "draft"), "status %s",
+		EXPECT(c, h_streq(wcol(c, "status", wid), "draft"), "status %s",
 		    wcol(c, "status", wid));
 		break;
 	case RT_W_ARCHIVE:
-		EXPECT(c, streq(wcol(c, "status", wid), "archived"), "status %s",
+		EXPECT(c, h_streq(wcol(c, "status", wid), "archived"), "status %s",
 		    wcol(c, "status", wid));
 		break;
 	case RT_E_CREATE:
 		rid = h_strdup(h_jstr(r->json, "data._id"));
-		EXPECT(c, jint(r->json, "data.episodeNumber", -1) == 2 &&
-		    streq(h_jstr(r->json, "data.createdBy._id"), uid), "created %s", h_brief(r));
-		EXPECT(c, streq(wcol(c, "episode_count", wid), "2"), "episode_count %s",
+		EXPECT(c, h_jint(r->json, "data.episodeNumber", -1) == 2 &&
+		    h_streq(h_jstr(r->json, "data.createdBy._id"), uid), "created %s", h_brief(r));
+		EXPECT(c, h_streq(wcol(c, "episode_count", wid), "2"), "episode_count %s",
 		    wcol(c, "episode_count", wid));
 		break;
 	case RT_E_LIST:
 		EXPECT(c, json_object_array_length(h_jget(r->json, "data.data")) == 1 &&
-		    streq(h_jstr(json_object_array_get_idx(h_jget(r->json, "data.data"), 0), "_id"),
+		    h_streq(h_jstr(json_object_array_get_idx(h_jget(r->json, "data.data"), 0), "_id"),
 		    eid), "list %s", h_brief(r));
 		break;
 	case RT_E_GET:
-		EXPECT(c, streq(h_jstr(r->json, "data._id"), eid) &&
-		    jint(r->json, "data.viewCount", -1) == 1 && h_sql_count_until(c, db, 1,
+		EXPECT(c, h_streq(h_jstr(r->json, "data._id"), eid) &&
+		    h_jint(r->json, "data.viewCount", -1) == 1 && h_sql_count_until(c, db, 1,
 		    "SELECT view_count FROM episodes WHERE id = $1::uuid", 1, P(eid)) == 1,
 		    "GET %s, view_count %s", h_brief(r), ecol(c, "view_count", eid));
 		break;
 	case RT_E_UPDATE:
-		EXPECT(c, streq(ecol(c, "title", eid), tag), "title %s", ecol(c, "title", eid));
+		EXPECT(c, h_streq(ecol(c, "title", eid), tag), "title %s", ecol(c, "title", eid));
 		break;
 	case RT_E_DELETE:
-		EXPECT(c, ecol(c, "id", eid) == NULL && streq(wcol(c, "episode_count", wid), "0"),
+		EXPECT(c, ecol(c, "id", eid) == NULL && h_streq(wcol(c, "episode_count", wid), "0"),
 		    "episode still there or episode_count %s", wcol(c, "episode_count", wid));
 		break;
 	case RT_E_PUBLISH:
-		EXPECT(c, streq(ecol(c, "status", eid), "published"), "status %s",
+		EXPECT(c, h_streq(ecol(c, "status", eid), "published"), "status %s",
 		    ecol(c, "status", eid));
 		break;
 	case RT__N:
@@ -785,9 +721,9 @@ static void t_no_token(struct h_case *c)
 	for (int i = 0; i < RT__N; i++) {
 		const char *p = route_path((enum rt)i, A.id, VW, VE);
 
-		expect_err(c, call(c, rts[i].method, NULL, p, strcmp(rts[i].method, "PUT") == 0 ?
+		h_expect_err_msg(c, call(c, rts[i].method, NULL, p, strcmp(rts[i].method, "PUT") == 0 ?
 		    "{}" : NULL), 401, "unauthorized", "No token provided", rts[i].name);
-		expect_err(c, call(c, rts[i].method, "not.a.jwt", p, NULL), 401, "unauthorized",
+		h_expect_err_msg(c, call(c, rts[i].method, "not.a.jwt", p, NULL), 401, "unauthorized",
 		    "Invalid token", rts[i].name);
 	}
 }
@@ -795,20 +731,20 @@ static void t_no_token(struct h_case *c)
 static void t_bad_ids(struct h_case *c)
 {
 	NEED_SETUP(c);
-	expect_err(c, call(c, "GET", TOK(RO_ADMIN), h_printf("/api/webtoons/%s/not-a-uuid", A.id),
+	h_expect_err_msg(c, call(c, "GET", TOK(RO_ADMIN), h_printf("/api/webtoons/%s/not-a-uuid", A.id),
 	    NULL), 400, "bad_request", NULL, "malformed webtoon id");
-	expect_err(c, call(c, "GET", TOK(RO_ADMIN), h_printf("%s/episodes/123", w_path(A.id, VW)),
+	h_expect_err_msg(c, call(c, "GET", TOK(RO_ADMIN), h_printf("%s/episodes/123", w_path(A.id, VW)),
 	    NULL), 400, "bad_request", NULL, "malformed episode id");
-	expect_err(c, call(c, "GET", TOK(RO_ADMIN), "/api/webtoons/xyz", NULL), 400,
+	h_expect_err_msg(c, call(c, "GET", TOK(RO_ADMIN), "/api/webtoons/xyz", NULL), 400,
 	    "bad_request", NULL, "malformed organization id");
 	/* a well-formed id that does not exist */
-	expect_err(c, call(c, "GET", TOK(RO_ADMIN), w_path(A.id,
+	h_expect_err_msg(c, call(c, "GET", TOK(RO_ADMIN), w_path(A.id,
 	    "00000000-0000-4000-8000-000000000000"), NULL), 404, "not_found", "Webtoon not found",
 	    "unknown webtoon");
-	expect_err(c, call(c, "GET", TOK(RO_ADMIN), e_path(A.id, VW,
+	h_expect_err_msg(c, call(c, "GET", TOK(RO_ADMIN), e_path(A.id, VW,
 	    "00000000-0000-4000-8000-000000000000"), NULL), 404, "not_found", "Episode not found",
 	    "unknown episode");
-	expect_err(c, call(c, "GET", TOK(RO_ADMIN), wt_path("00000000-0000-4000-8000-000000000000"),
+	h_expect_err_msg(c, call(c, "GET", TOK(RO_ADMIN), wt_path("00000000-0000-4000-8000-000000000000"),
 	    NULL), 404, "not_found", NULL, "unknown organization");
 }
 
@@ -989,12 +925,12 @@ static void t_validation(struct h_case *c, const void *arg)
 	r = call(c, method, TOK(RO_ADMIN), path, v->body);
 	if (v->msg != NULL) {
 		expect_invalid(c, r, 1, P(v->field), P(v->msg), v->name);
-	} else if (expect_err(c, r, 400, NULL, NULL, v->name)) {
+	} else if (h_expect_err_msg(c, r, 400, NULL, NULL, v->name)) {
 		/* a number json-c cannot hold: any clear 400 */
-		EXPECT(c, !streq(h_jstr(r->json, "code"), "internal"), "code internal");
+		EXPECT(c, !h_streq(h_jstr(r->json, "code"), "internal"), "code internal");
 	}
-	EXPECT(c, streq(before_w, wcol(c, "to_jsonb(webtoons) - 'view_count'", VW)) &&
-	    streq(before_e, ecol(c, "to_jsonb(episodes) - 'view_count'", VE)),
+	EXPECT(c, h_streq(before_w, wcol(c, "to_jsonb(webtoons) - 'view_count'", VW)) &&
+	    h_streq(before_e, ecol(c, "to_jsonb(episodes) - 'view_count'", VE)),
 	    "a refused body changed a row");
 	EXPECT(c, nw == db_count(c, "SELECT count(*) FROM webtoons WHERE org_id = $1::uuid", 1,
 	    P(A.id)) + db_count(c, "SELECT count(*) FROM episodes WHERE org_id = $1::uuid", 1,
@@ -1026,15 +962,15 @@ static void t_validation_all_errors(struct h_case *c)
 static void t_validation_order(struct h_case *c)
 {
 	NEED_SETUP(c);
-	expect_err(c, call(c, "POST", TOK(RO_VIEWER), wt_path(A.id), "{}"), 403, "forbidden",
+	h_expect_err_msg(c, call(c, "POST", TOK(RO_VIEWER), wt_path(A.id), "{}"), 403, "forbidden",
 	    "Insufficient permissions", "viewer with a bad body");
-	expect_err(c, call(c, "POST", TOK(RO_NONMEMBER), wt_path(A.id), "{}"), 404, "not_found",
+	h_expect_err_msg(c, call(c, "POST", TOK(RO_NONMEMBER), wt_path(A.id), "{}"), 404, "not_found",
 	    "Organization not found", "non-member with a bad body");
-	expect_err(c, call(c, "POST", TOK(RO_ADMIN), wt_path(A.id), "{\"title\":\"x\",}"), 400,
+	h_expect_err_msg(c, call(c, "POST", TOK(RO_ADMIN), wt_path(A.id), "{\"title\":\"x\",}"), 400,
 	    "bad_request", NULL, "trailing comma");
-	expect_err(c, call(c, "PUT", TOK(RO_ADMIN), w_path(A.id, VW), "{\"title\":'x'}"), 400,
+	h_expect_err_msg(c, call(c, "PUT", TOK(RO_ADMIN), w_path(A.id, VW), "{\"title\":'x'}"), 400,
 	    "bad_request", NULL, "single quotes");
-	expect_err(c, h_do(c, &(struct h_req){ .method = "POST", .path = wt_path(A.id),
+	h_expect_err_msg(c, h_do(c, &(struct h_req){ .method = "POST", .path = wt_path(A.id),
 	    .headers = P(h_printf("Authorization: Bearer %s", TOK(RO_ADMIN)), NULL),
 	    .ctype = "text/plain", .body = "{\"title\":\"x\"}" }), 415, "unsupported_media_type",
 	    NULL, "text/plain body");
@@ -1052,17 +988,17 @@ static void t_trim_and_accept(struct h_case *c)
 	    "\"description\":\"  d  \",\"coverImage\":\" /media/%s/ab12.png \","
 	    "\"tags\":[\" x \",\"y\"],\"categories\":[\" Romance \"]}", t200, A.id));
 	REQUIRE(expect_ok(c, r, 201, "Webtoon created successfully", "padded 200-char title"));
-	EXPECT(c, streq(h_jstr(r->json, "data.title"), t200), "title stored untrimmed");
-	EXPECT(c, streq(h_jstr(r->json, "data.description"), "d"), "description %s",
+	EXPECT(c, h_streq(h_jstr(r->json, "data.title"), t200), "title stored untrimmed");
+	EXPECT(c, h_streq(h_jstr(r->json, "data.description"), "d"), "description %s",
 	    h_jstr(r->json, "data.description"));
-	EXPECT(c, streq(h_jstr(r->json, "data.coverImage"), h_printf("/media/%s/ab12.png", A.id)),
+	EXPECT(c, h_streq(h_jstr(r->json, "data.coverImage"), h_printf("/media/%s/ab12.png", A.id)),
 	    "coverImage %s", h_jstr(r->json, "data.coverImage"));
-	EXPECT(c, streq(jstr_of(h_jget(r->json, "data.tags")), "[\"x\",\"y\"]") &&
-	    streq(jstr_of(h_jget(r->json, "data.categories")), "[\"Romance\"]"),
+	EXPECT(c, h_streq(jstr_of(h_jget(r->json, "data.tags")), "[\"x\",\"y\"]") &&
+	    h_streq(jstr_of(h_jget(r->json, "data.categories")), "[\"Romance\"]"),
 	    "tags %s categories %s", jstr_of(h_jget(r->json, "data.tags")),
 	    jstr_of(h_jget(r->json, "data.categories")));
 	id = h_strdup(h_jstr(r->json, "data._id"));
-	EXPECT(c, streq(db_one(c, "SELECT title || '|' || description || '|' || "
+	EXPECT(c, h_streq(db_one(c, "SELECT title || '|' || description || '|' || "
 	    "array_to_string(tags, ',') || '|' || array_to_string(categories, ',') FROM webtoons "
 	    "WHERE id = $1::uuid", 1, P(id ? id : VW)), h_printf("%s|d|x,y|Romance", t200)),
 	    "stored row is not trimmed");
@@ -1070,13 +1006,13 @@ static void t_trim_and_accept(struct h_case *c)
 	r = call(c, "POST", TOK(RO_ADMIN), wt_path(A.id), "{\"title\":\"\\u000b\\f trim \","
 	    "\"tags\":[\"\\u000bv\\f\"],\"categories\":[\"\\fc\\u000b\"]}");
 	if (expect_ok(c, r, 201, "Webtoon created successfully", "\\v \\f padding"))
-		EXPECT(c, streq(h_jstr(r->json, "data.title"), "trim") &&
-		    streq(jstr_of(h_jget(r->json, "data.tags")), "[\"v\"]") &&
-		    streq(jstr_of(h_jget(r->json, "data.categories")), "[\"c\"]"),
+		EXPECT(c, h_streq(h_jstr(r->json, "data.title"), "trim") &&
+		    h_streq(jstr_of(h_jget(r->json, "data.tags")), "[\"v\"]") &&
+		    h_streq(jstr_of(h_jget(r->json, "data.categories")), "[\"c\"]"),
 		    "stored untrimmed: %s", h_brief(r));
 	r = call(c, "POST", TOK(RO_ADMIN), eps_path(A.id, VW), "{\"title\":\"i\","
 	    "\"images\":[\"\\f/media/a/b.png\\u000b\"]}");
-	EXPECT(c, r->status == 201 && streq(jstr_of(h_jget(r->json, "data.images")),
+	EXPECT(c, r->status == 201 && h_streq(jstr_of(h_jget(r->json, "data.images")),
 	    "[\"/media/a/b.png\"]"), "images stored untrimmed: %s", h_brief(r));
 	/* 100 astral characters are 200 UTF-16 units: the limit, accepted */
 	r = call(c, "POST", TOK(RO_ADMIN), wt_path(A.id), h_printf("{\"title\":\"%s\","
@@ -1084,11 +1020,11 @@ static void t_trim_and_accept(struct h_case *c)
 	EXPECT(c, r->status == 201, "100 emoji title: %s", h_brief(r));
 	/* a single-character title, the episode the same */
 	r = call(c, "POST", TOK(RO_ADMIN), wt_path(A.id), "{\"title\":\" z \"}");
-	EXPECT(c, r->status == 201 && streq(h_jstr(r->json, "data.title"), "z"), "1-char: %s",
+	EXPECT(c, r->status == 201 && h_streq(h_jstr(r->json, "data.title"), "z"), "1-char: %s",
 	    h_brief(r));
 	r = call(c, "POST", TOK(RO_ADMIN), eps_path(A.id, VW), h_printf("{\"title\":\" %s \"}",
 	    t200));
-	EXPECT(c, r->status == 201 && streq(h_jstr(r->json, "data.title"), t200),
+	EXPECT(c, r->status == 201 && h_streq(h_jstr(r->json, "data.title"), t200),
 	    "padded 200-char episode title: %s", h_brief(r));
 }
 
@@ -1104,20 +1040,20 @@ static void t_update_partial(struct h_case *c)
 	    "\"tags\":[\"t1\"],\"categories\":[\"c1\"]}")) != NULL);
 	r = call(c, "PUT", TOK(RO_USER), w_path(A.id, id), "{\"description\":\"new desc\"}");
 	REQUIRE(expect_ok(c, r, 200, "Webtoon updated successfully", "description only"));
-	EXPECT(c, streq(h_jstr(r->json, "data.title"), "partial") &&
-	    streq(h_jstr(r->json, "data.description"), "new desc") &&
-	    streq(h_jstr(r->json, "data.coverImage"), "https://cdn.example.com/c.png") &&
-	    streq(jstr_of(h_jget(r->json, "data.tags")), "[\"t1\"]") &&
-	    streq(jstr_of(h_jget(r->json, "data.categories")), "[\"c1\"]"),
+	EXPECT(c, h_streq(h_jstr(r->json, "data.title"), "partial") &&
+	    h_streq(h_jstr(r->json, "data.description"), "new desc") &&
+	    h_streq(h_jstr(r->json, "data.coverImage"), "https://cdn.example.com/c.png") &&
+	    h_streq(jstr_of(h_jget(r->json, "data.tags")), "[\"t1\"]") &&
+	    h_streq(jstr_of(h_jget(r->json, "data.categories")), "[\"c1\"]"),
 	    "absent keys changed: %s", h_brief(r));
 	r = call(c, "PUT", TOK(RO_USER), w_path(A.id, id), "{\"description\":null,"
 	    "\"coverImage\":null,\"tags\":[],\"categories\":[\"c2\",\"c3\"],\"title\":\" T2 \"}");
 	REQUIRE(expect_ok(c, r, 200, "Webtoon updated successfully", "clear"));
 	EXPECT(c, h_jget(r->json, "data.description") == NULL &&
 	    h_jget(r->json, "data.coverImage") == NULL, "null did not clear: %s", h_brief(r));
-	EXPECT(c, streq(h_jstr(r->json, "data.title"), "T2") &&
-	    streq(jstr_of(h_jget(r->json, "data.tags")), "[]") &&
-	    streq(jstr_of(h_jget(r->json, "data.categories")), "[\"c2\",\"c3\"]"),
+	EXPECT(c, h_streq(h_jstr(r->json, "data.title"), "T2") &&
+	    h_streq(jstr_of(h_jget(r->json, "data.tags")), "[]") &&
+	    h_streq(jstr_of(h_jget(r->json, "data.categories")), "[\"c2\",\"c3\"]"),
 	    "update: %s", h_brief(r));
 	EXPECT(c, db_count(c, "SELECT count(*) FROM webtoons WHERE id = $1::uuid AND "
 	    "description IS NULL AND cover_image IS NULL", 1, P(id)) == 1,
@@ -1126,7 +1062,7 @@ static void t_update_partial(struct h_case *c)
 	EXPECT(c, r->status == 200 && h_jget(r->json, "data.description") == NULL,
 	    "an empty description clears it: %s", h_brief(r));
 	r = call(c, "PUT", TOK(RO_USER), w_path(A.id, id), "{}");
-	EXPECT(c, r->status == 200 && streq(h_jstr(r->json, "data.title"), "T2"),
+	EXPECT(c, r->status == 200 && h_streq(h_jstr(r->json, "data.title"), "T2"),
 	    "an empty update: %s", h_brief(r));
 }
 
@@ -1175,7 +1111,7 @@ static void t_paging_bounds(struct h_case *c, const void *arg)
 		if (g->msgs[0] != NULL)
 			expect_invalid(c, r, g->n, g->fields, g->msgs, path);
 		else
-			expect_err(c, r, 400, "validation_failed", NULL, path);
+			h_expect_err_msg(c, r, 400, "validation_failed", NULL, path);
 	}
 }
 
@@ -1221,7 +1157,7 @@ static void t_list_setup(struct h_case *c)
 				json_object_array_add(t, json_object_new_string("action"));
 			json_object_object_add(o, "tags", t);
 		}
-		REQUIRE((l_ids[i] = mk_webtoon_body(c, TOK(RO_ADMIN), L.id, jtext(o))) != NULL);
+		REQUIRE((l_ids[i] = mk_webtoon_body(c, TOK(RO_ADMIN), L.id, h_jtext(o))) != NULL);
 		h_sleep_ms(3);  /* distinct createdAt: the newest-first order is exact */
 	}
 	REQUIRE(post_ok(c, TOK(RO_ADMIN), h_printf("%s/publish", w_path(L.id, l_ids[0])),
@@ -1253,7 +1189,7 @@ static const char *l_order(struct h_resp *r)
 		int k = -1;
 
 		for (int j = 0; j < NL && k < 0; j++)
-			if (streq(l_ids[j], id))
+			if (h_streq(l_ids[j], id))
 				k = j;
 		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%c", i ? "," : "",
 		    k < 0 ? '?' : '1' + k);
@@ -1328,17 +1264,17 @@ static void t_list(struct h_case *c, const void *arg)
 		r = call(c, "GET", TOK(RO_ADMIN), h_printf("%s%s", wt_path(L.id), q), NULL);
 	REQUIRE(expect_ok(c, r, 200, NULL, q));
 	got = l_order(r);
-	EXPECT(c, streq(got, l->want), "%s: got [%s], expected [%s]", q, got, l->want);
+	EXPECT(c, h_streq(got, l->want), "%s: got [%s], expected [%s]", q, got, l->want);
 	/* total counts every match, pages follow from it */
 	for (const char *p = l->want; *p; p++)
 		total += *p != ',';
 	if (strstr(l->name, "page_") != NULL)
 		total = l->public ? 2 : NL;
-	EXPECT(c, jint(r->json, "data.pagination.total", -1) == total, "%s: total %ld, expected "
-	    "%ld", q, jint(r->json, "data.pagination.total", -1), total);
+	EXPECT(c, h_jint(r->json, "data.pagination.total", -1) == total, "%s: total %ld, expected "
+	    "%ld", q, h_jint(r->json, "data.pagination.total", -1), total);
 	if (strstr(l->query, "limit=4"))
-		EXPECT(c, jint(r->json, "data.pagination.pages", -1) == 2 &&
-		    jint(r->json, "data.pagination.limit", -1) == 4, "pagination %s",
+		EXPECT(c, h_jint(r->json, "data.pagination.pages", -1) == 2 &&
+		    h_jint(r->json, "data.pagination.limit", -1) == 4, "pagination %s",
 		    jstr_of(h_jget(r->json, "data.pagination")));
 }
 
@@ -1371,7 +1307,7 @@ static void t_list_query_errors(struct h_case *c)
 
 static long ep_number(struct h_resp *r)
 {
-	return jint(r->json, "data.episodeNumber", -1);
+	return h_jint(r->json, "data.episodeNumber", -1);
 }
 
 static const char *ep_numbers(struct h_resp *r)
@@ -1381,7 +1317,7 @@ static const char *ep_numbers(struct h_resp *r)
 
 	for (size_t i = 0; i < json_object_array_length(arr); i++)
 		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%ld", i ? "," : "",
-		    jint(json_object_array_get_idx(arr, i), "episodeNumber", -1));
+		    h_jint(json_object_array_get_idx(arr, i), "episodeNumber", -1));
 	return h_strdup(buf);
 }
 
@@ -1404,13 +1340,13 @@ static void t_episode_numbers(struct h_case *c)
 	    "\"episodeNumber\":2}");
 	if (expect_ok(c, r, 201, "Episode created successfully", "client number 2"))
 		e2 = h_strdup(h_jstr(r->json, "data._id"));
-	expect_err(c, call(c, "POST", TOK(RO_USER), eps_path(A.id, wid), "{\"title\":\"dup\","
+	h_expect_err_msg(c, call(c, "POST", TOK(RO_USER), eps_path(A.id, wid), "{\"title\":\"dup\","
 	    "\"episodeNumber\":5}"), 409, "conflict",
 	    "An episode with this number already exists in this webtoon", "duplicate number 5");
 	EXPECT(c, db_count(c, "SELECT count(*) FROM episodes WHERE webtoon_id = $1::uuid", 1,
 	    P(wid)) == 3, "the refused duplicate was stored");
 	r = call(c, "GET", TOK(RO_VIEWER), eps_path(A.id, wid), NULL);
-	EXPECT(c, streq(ep_numbers(r), "2,5,6"), "list order [%s]", ep_numbers(r));
+	EXPECT(c, h_streq(ep_numbers(r), "2,5,6"), "list order [%s]", ep_numbers(r));
 	/* another webtoon numbers from 1, independently */
 	r = call(c, "POST", TOK(RO_USER), eps_path(A.id, w2), "{\"title\":\"first\"}");
 	EXPECT(c, r->status == 201 && ep_number(r) == 1, "another webtoon: %s", h_brief(r));
@@ -1420,7 +1356,7 @@ static void t_episode_numbers(struct h_case *c)
 	    h_brief(r));
 	REQUIRE(e2 != NULL && e5 != NULL);
 	/* renumbering onto a taken number is a conflict, onto a free one moves it */
-	expect_err(c, call(c, "PUT", TOK(RO_USER), e_path(A.id, wid, e2), "{\"episodeNumber\":6}"),
+	h_expect_err_msg(c, call(c, "PUT", TOK(RO_USER), e_path(A.id, wid, e2), "{\"episodeNumber\":6}"),
 	    409, "conflict", "An episode with this number already exists in this webtoon",
 	    "renumber 2 to 6");
 	r = call(c, "PUT", TOK(RO_USER), e_path(A.id, wid, e2), "{\"episodeNumber\":7}");
@@ -1430,7 +1366,7 @@ static void t_episode_numbers(struct h_case *c)
 	EXPECT(c, r->status == 200 && ep_number(r) == 5, "keeping its own number: %s",
 	    h_brief(r));
 	r = call(c, "GET", TOK(RO_VIEWER), eps_path(A.id, wid), NULL);
-	EXPECT(c, streq(ep_numbers(r), "5,6,7"), "list order after renumbering [%s]",
+	EXPECT(c, h_streq(ep_numbers(r), "5,6,7"), "list order after renumbering [%s]",
 	    ep_numbers(r));
 	r = call(c, "POST", TOK(RO_USER), eps_path(A.id, wid), "{\"title\":\"after\"}");
 	EXPECT(c, r->status == 201 && ep_number(r) == 8, "max + 1 after renumbering: %s",
@@ -1448,18 +1384,18 @@ static void t_episode_count(struct h_case *c)
 	for (int i = 0; i < 3; i++)
 		REQUIRE((e[i] = mk_episode(c, A.id, wid, h_printf("ep %d", i + 1))) != NULL);
 	r = call(c, "GET", TOK(RO_VIEWER), w_path(A.id, wid), NULL);
-	EXPECT(c, jint(r->json, "data.episodeCount", -1) == 3, "episodeCount after 3 creates: %s",
+	EXPECT(c, h_jint(r->json, "data.episodeCount", -1) == 3, "episodeCount after 3 creates: %s",
 	    h_brief(r));
 	REQUIRE(expect_ok(c, call(c, "DELETE", TOK(RO_MOD), e_path(A.id, wid, e[1]), NULL), 200,
 	    "Episode deleted successfully", "delete episode 2"));
 	r = call(c, "GET", TOK(RO_VIEWER), eps_path(A.id, wid), NULL);
-	EXPECT(c, streq(ep_numbers(r), "1,3"), "numbers after deleting 2: [%s]", ep_numbers(r));
+	EXPECT(c, h_streq(ep_numbers(r), "1,3"), "numbers after deleting 2: [%s]", ep_numbers(r));
 	r = call(c, "GET", TOK(RO_VIEWER), w_path(A.id, wid), NULL);
-	EXPECT(c, jint(r->json, "data.episodeCount", -1) == 2, "episodeCount after a delete: %s",
+	EXPECT(c, h_jint(r->json, "data.episodeCount", -1) == 2, "episodeCount after a delete: %s",
 	    h_brief(r));
 	r = call(c, "POST", TOK(RO_USER), eps_path(A.id, wid), "{\"title\":\"four\"}");
 	EXPECT(c, r->status == 201 && ep_number(r) == 4, "next after a delete: %s", h_brief(r));
-	expect_err(c, call(c, "DELETE", TOK(RO_MOD), e_path(A.id, wid, e[1]), NULL), 404,
+	h_expect_err_msg(c, call(c, "DELETE", TOK(RO_MOD), e_path(A.id, wid, e[1]), NULL), 404,
 	    "not_found", "Episode not found", "deleting it twice");
 	EXPECT(c, db_count(c, "SELECT count(*) FROM webtoons w WHERE w.id = $1::uuid AND "
 	    "w.episode_count = 3 AND (SELECT count(*) FROM episodes e WHERE e.webtoon_id = w.id) "
@@ -1481,14 +1417,14 @@ static void t_episode_list_status(struct h_case *c)
 	    "Episode published successfully"));
 	r = call(c, "GET", TOK(RO_VIEWER), h_printf("%s?status=published", eps_path(A.id, wid)),
 	    NULL);
-	EXPECT(c, streq(ep_numbers(r), "1") && jint(r->json, "data.pagination.total", -1) == 1,
+	EXPECT(c, h_streq(ep_numbers(r), "1") && h_jint(r->json, "data.pagination.total", -1) == 1,
 	    "published: [%s] %s", ep_numbers(r), h_brief(r));
 	r = call(c, "GET", TOK(RO_VIEWER), h_printf("%s?status=draft", eps_path(A.id, wid)), NULL);
-	EXPECT(c, streq(ep_numbers(r), "2,3"), "draft: [%s]", ep_numbers(r));
+	EXPECT(c, h_streq(ep_numbers(r), "2,3"), "draft: [%s]", ep_numbers(r));
 	r = call(c, "GET", TOK(RO_VIEWER), h_printf("%s?limit=2&page=2", eps_path(A.id, wid)),
 	    NULL);
-	EXPECT(c, streq(ep_numbers(r), "3") && jint(r->json, "data.pagination.pages", -1) == 2 &&
-	    jint(r->json, "data.pagination.total", -1) == 3, "page 2 of 2: [%s] %s", ep_numbers(r),
+	EXPECT(c, h_streq(ep_numbers(r), "3") && h_jint(r->json, "data.pagination.pages", -1) == 2 &&
+	    h_jint(r->json, "data.pagination.total", -1) == 3, "page 2 of 2: [%s] %s", ep_numbers(r),
 	    jstr_of(h_jget(r->json, "data.pagination")));
 }
 
@@ -1515,7 +1451,7 @@ static void *race_one(void *arg)
 	h_perform(cu, &(struct h_req){ .method = "POST", .path = x->path, .headers = hdrs,
 	    .ctype = "application/json", .body = x->body }, &r);
 	x->status = r.status;
-	x->number = jint(r.json, "data.episodeNumber", -1);
+	x->number = h_jint(r.json, "data.episodeNumber", -1);
 	snprintf(x->brief, sizeof(x->brief), "%s", h_brief(&r));
 	h_resp_free(&r);
 	curl_easy_cleanup(cu);
@@ -1568,7 +1504,7 @@ static void t_episode_race(struct h_case *c)
 	EXPECT(c, db_count(c, "SELECT count(DISTINCT episode_number) FROM episodes WHERE "
 	    "webtoon_id = $1::uuid AND episode_number BETWEEN 1 AND $2::int", 2,
 	    P(wid, h_printf("%d", RACERS))) == RACERS, "the stored numbers are not 1..%d", RACERS);
-	EXPECT(c, streq(wcol(c, "episode_count", wid), h_printf("%d", RACERS)),
+	EXPECT(c, h_streq(wcol(c, "episode_count", wid), h_printf("%d", RACERS)),
 	    "episode_count is %s after %d concurrent creates", wcol(c, "episode_count", wid),
 	    RACERS);
 	EXPECT(c, db_count(c, "SELECT count(*) FROM audit_log WHERE action = 'episode_created' "
@@ -1597,7 +1533,7 @@ static void t_episode_race_same_number(struct h_case *c)
 	}
 	EXPECT(c, n201 == 1 && n409 == SAME_NUMBER_RACERS - 1, "%d created, %d conflicts", n201,
 	    n409);
-	EXPECT(c, streq(wcol(c, "episode_count", wid), "1"), "episode_count %s",
+	EXPECT(c, h_streq(wcol(c, "episode_count", wid), "1"), "episode_count %s",
 	    wcol(c, "episode_count", wid));
 }
 
@@ -1681,7 +1617,7 @@ static void t_bola(struct h_case *c, const void *arg)
 		};
 
 		for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
-			expect_err(c, call(c, ops[i].m, tok, ops[i].p, ops[i].body), 404, "not_found",
+			h_expect_err_msg(c, call(c, ops[i].m, tok, ops[i].p, ops[i].body), 404, "not_found",
 			    wmsg, h_printf("%s %s", ops[i].m, ops[i].p));
 	} else {
 		const char *e = e_path(org, wid, *b->eid);
@@ -1691,10 +1627,10 @@ static void t_bola(struct h_case *c, const void *arg)
 		};
 
 		for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
-			expect_err(c, call(c, ops[i].m, tok, ops[i].p, ops[i].body), 404, "not_found",
+			h_expect_err_msg(c, call(c, ops[i].m, tok, ops[i].p, ops[i].body), 404, "not_found",
 			    b->msg, h_printf("%s %s", ops[i].m, ops[i].p));
 	}
-	EXPECT(c, streq(snapshot(c), bx.snap_a), "a refused request changed a row");
+	EXPECT(c, h_streq(snapshot(c), bx.snap_a), "a refused request changed a row");
 	h_flush_views(c);
 	EXPECT(c, db_count(c, "SELECT count(*) FROM analytics WHERE webtoon_id IN ($1::uuid, "
 	    "$2::uuid)", 2, P(bx.wa, bx.wb)) == views, "a refused GET counted a view");
@@ -1711,9 +1647,9 @@ static void t_bola_tenant_host(struct h_case *c)
 	const char *hdrs[] = { h_printf("Authorization: Bearer %s", TOK(RO_ADMIN)), NULL };
 
 	CHECK(c, bola_ready, "bola setup failed");
-	expect_err(c, h_do(c, &(struct h_req){ .host = B.host, .path = w_path(A.id, bx.wa),
+	h_expect_err_msg(c, h_do(c, &(struct h_req){ .host = B.host, .path = w_path(A.id, bx.wa),
 	    .headers = hdrs }), 404, "not_found", NULL, "A's webtoon on B's host");
-	expect_err(c, h_do(c, &(struct h_req){ .host = B.host, .path = wt_path(A.id),
+	h_expect_err_msg(c, h_do(c, &(struct h_req){ .host = B.host, .path = wt_path(A.id),
 	    .headers = hdrs }), 404, "not_found", NULL, "A's list on B's host");
 	EXPECT(c, h_do(c, &(struct h_req){ .host = A.host, .path = w_path(A.id, bx.wa),
 	    .headers = hdrs })->status == 200, "A's webtoon on A's own host is not 200");
@@ -1732,15 +1668,15 @@ static void t_views(struct h_case *c)
 	upd = wcol(c, "iso_time(updated_at)", wid);
 	h_sleep_ms(5);
 	r = call(c, "GET", TOK(RO_USER), w_path(A.id, wid), NULL);
-	EXPECT(c, jint(r->json, "data.viewCount", -1) == 1, "first view: %s", h_brief(r));
+	EXPECT(c, h_jint(r->json, "data.viewCount", -1) == 1, "first view: %s", h_brief(r));
 	r = call(c, "GET", TOK(RO_VIEWER), w_path(A.id, wid), NULL);
-	EXPECT(c, jint(r->json, "data.viewCount", -1) == 2, "second view: %s", h_brief(r));
-	EXPECT(c, streq(h_jstr(r->json, "data.updatedAt"), upd), "a view moved updatedAt (%s "
+	EXPECT(c, h_jint(r->json, "data.viewCount", -1) == 2, "second view: %s", h_brief(r));
+	EXPECT(c, h_streq(h_jstr(r->json, "data.updatedAt"), upd), "a view moved updatedAt (%s "
 	    "-> %s)", upd, h_jstr(r->json, "data.updatedAt"));
 	h_flush_views(c);
-	EXPECT(c, streq(wcol(c, "iso_time(updated_at)", wid), upd),
+	EXPECT(c, h_streq(wcol(c, "iso_time(updated_at)", wid), upd),
 	    "writing the views moved updated_at");
-	EXPECT(c, streq(wcol(c, "view_count", wid), "2"), "view_count %s",
+	EXPECT(c, h_streq(wcol(c, "view_count", wid), "2"), "view_count %s",
 	    wcol(c, "view_count", wid));
 	EXPECT(c, db_count(c, "SELECT count(*) FROM analytics WHERE webtoon_id = $1::uuid AND "
 	    "org_id = $2::uuid AND user_id = $3::uuid AND episode_id IS NULL AND metric_type = "
@@ -1750,7 +1686,7 @@ static void t_views(struct h_case *c)
 	    P(wid, A.id, UID(RO_VIEWER))) == 1, "webtoon_views rows with webtoon, org, viewer");
 	for (int i = 0; i < 3; i++)
 		r = call(c, "GET", TOK(RO_USER), e_path(A.id, wid, eid), NULL);
-	EXPECT(c, r->status == 200 && jint(r->json, "data.viewCount", -1) == 3,
+	EXPECT(c, r->status == 200 && h_jint(r->json, "data.viewCount", -1) == 3,
 	    "third episode view: %s", h_brief(r));
 	h_flush_views(c);
 	EXPECT(c, db_count(c, "SELECT count(*) FROM analytics WHERE webtoon_id = $1::uuid AND "
@@ -1761,7 +1697,7 @@ static void t_views(struct h_case *c)
 	call(c, "GET", TOK(RO_USER), wt_path(A.id), NULL);
 	call(c, "GET", TOK(RO_USER), eps_path(A.id, wid), NULL);
 	h_flush_views(c);
-	EXPECT(c, streq(wcol(c, "view_count", wid), "2") && streq(ecol(c, "view_count", eid), "3")
+	EXPECT(c, h_streq(wcol(c, "view_count", wid), "2") && h_streq(ecol(c, "view_count", eid), "3")
 	    && db_count(c, "SELECT count(*) FROM analytics WHERE webtoon_id = $1::uuid", 1,
 	    P(wid)) == 5, "a list counted a view");
 	/* HEAD reads nothing: it answers as GET does and counts no view */
@@ -1770,7 +1706,7 @@ static void t_views(struct h_case *c)
 	r = call(c, "HEAD", TOK(RO_USER), e_path(A.id, wid, eid), NULL);
 	EXPECT(c, r->status == 200, "HEAD of the episode: %s", h_brief(r));
 	h_flush_views(c);
-	EXPECT(c, streq(wcol(c, "view_count", wid), "2") && streq(ecol(c, "view_count", eid), "3")
+	EXPECT(c, h_streq(wcol(c, "view_count", wid), "2") && h_streq(ecol(c, "view_count", eid), "3")
 	    && db_count(c, "SELECT count(*) FROM analytics WHERE webtoon_id = $1::uuid", 1,
 	    P(wid)) == 5, "a HEAD counted a view (webtoon %s, episode %s)",
 	    wcol(c, "view_count", wid), ecol(c, "view_count", eid));
@@ -1797,13 +1733,13 @@ static void t_delete_keeps_analytics(struct h_case *c)
 	h_flush_views(c);
 	EXPECT(c, db_count(c, "SELECT count(*) FROM analytics WHERE webtoon_id = $1::uuid", 1,
 	    P(wid)) == 2, "analytics rows of a deleted webtoon were not kept");
-	expect_err(c, call(c, "GET", TOK(RO_USER), w_path(A.id, wid), NULL), 404, "not_found",
+	h_expect_err_msg(c, call(c, "GET", TOK(RO_USER), w_path(A.id, wid), NULL), 404, "not_found",
 	    "Webtoon not found", "GET after delete");
-	expect_err(c, call(c, "GET", TOK(RO_USER), e_path(A.id, wid, e2), NULL), 404, "not_found",
+	h_expect_err_msg(c, call(c, "GET", TOK(RO_USER), e_path(A.id, wid, e2), NULL), 404, "not_found",
 	    "Episode not found", "episode GET after delete");
-	expect_err(c, call(c, "GET", TOK(RO_USER), eps_path(A.id, wid), NULL), 404, "not_found",
+	h_expect_err_msg(c, call(c, "GET", TOK(RO_USER), eps_path(A.id, wid), NULL), 404, "not_found",
 	    "Webtoon not found", "episode list after delete");
-	expect_err(c, call(c, "DELETE", TOK(RO_MOD), w_path(A.id, wid), NULL), 404, "not_found",
+	h_expect_err_msg(c, call(c, "DELETE", TOK(RO_MOD), w_path(A.id, wid), NULL), 404, "not_found",
 	    "Webtoon not found", "delete twice");
 	EXPECT(c, db_count(c, "SELECT count(*) FROM audit_log WHERE action = 'webtoon_deleted' "
 	    "AND resource_id = $1", 1, P(wid)) == 1, "delete twice: not one audit row");
@@ -1822,35 +1758,35 @@ static void t_published_at(struct h_case *c)
 	r = call(c, "POST", TOK(RO_USER), h_printf("%s/publish", w_path(A.id, wid)), NULL);
 	REQUIRE(expect_ok(c, r, 200, "Webtoon published successfully", "publish"));
 	t1 = h_strdup(h_jstr(r->json, "data.publishedAt"));
-	EXPECT(c, is_iso_ms(t1) && streq(h_jstr(r->json, "data.status"), "published"),
+	EXPECT(c, is_iso_ms(t1) && h_streq(h_jstr(r->json, "data.status"), "published"),
 	    "publish: %s", h_brief(r));
 	h_sleep_ms(20);
 	r = call(c, "POST", TOK(RO_USER), h_printf("%s/publish", w_path(A.id, wid)), NULL);
-	EXPECT(c, r->status == 200 && streq(h_jstr(r->json, "data.publishedAt"), t1),
+	EXPECT(c, r->status == 200 && h_streq(h_jstr(r->json, "data.publishedAt"), t1),
 	    "publish again moved publishedAt: %s", h_brief(r));
 	r = call(c, "POST", TOK(RO_USER), h_printf("%s/unpublish", w_path(A.id, wid)), NULL);
-	EXPECT(c, r->status == 200 && streq(h_jstr(r->json, "data.status"), "draft") &&
-	    streq(h_jstr(r->json, "data.publishedAt"), t1), "unpublish: %s", h_brief(r));
+	EXPECT(c, r->status == 200 && h_streq(h_jstr(r->json, "data.status"), "draft") &&
+	    h_streq(h_jstr(r->json, "data.publishedAt"), t1), "unpublish: %s", h_brief(r));
 	h_sleep_ms(20);
 	r = call(c, "POST", TOK(RO_USER), h_printf("%s/publish", w_path(A.id, wid)), NULL);
-	EXPECT(c, r->status == 200 && streq(h_jstr(r->json, "data.status"), "published") &&
-	    streq(h_jstr(r->json, "data.publishedAt"), t1), "republish: %s", h_brief(r));
+	EXPECT(c, r->status == 200 && h_streq(h_jstr(r->json, "data.status"), "published") &&
+	    h_streq(h_jstr(r->json, "data.publishedAt"), t1), "republish: %s", h_brief(r));
 	r = call(c, "POST", TOK(RO_USER), h_printf("%s/archive", w_path(A.id, wid)), NULL);
-	EXPECT(c, r->status == 200 && streq(h_jstr(r->json, "data.status"), "archived") &&
-	    streq(h_jstr(r->json, "data.publishedAt"), t1), "archive: %s", h_brief(r));
+	EXPECT(c, r->status == 200 && h_streq(h_jstr(r->json, "data.status"), "archived") &&
+	    h_streq(h_jstr(r->json, "data.publishedAt"), t1), "archive: %s", h_brief(r));
 	/* the episode: set once too */
 	r = call(c, "POST", TOK(RO_USER), h_printf("%s/publish", e_path(A.id, wid, eid)), NULL);
 	REQUIRE(expect_ok(c, r, 200, "Episode published successfully", "episode publish"));
 	p1 = h_strdup(h_jstr(r->json, "data.publishedAt"));
-	EXPECT(c, is_iso_ms(p1) && streq(h_jstr(r->json, "data.status"), "published") &&
-	    streq(h_jstr(r->json, "data._id"), eid), "episode publish: %s", h_brief(r));
+	EXPECT(c, is_iso_ms(p1) && h_streq(h_jstr(r->json, "data.status"), "published") &&
+	    h_streq(h_jstr(r->json, "data._id"), eid), "episode publish: %s", h_brief(r));
 	h_sleep_ms(20);
 	r = call(c, "POST", TOK(RO_USER), h_printf("%s/publish", e_path(A.id, wid, eid)), NULL);
-	EXPECT(c, r->status == 200 && streq(h_jstr(r->json, "data.publishedAt"), p1),
+	EXPECT(c, r->status == 200 && h_streq(h_jstr(r->json, "data.publishedAt"), p1),
 	    "episode publish again moved publishedAt: %s", h_brief(r));
 	r = call(c, "PUT", TOK(RO_USER), e_path(A.id, wid, eid), "{\"title\":\"edited\"}");
-	EXPECT(c, r->status == 200 && streq(h_jstr(r->json, "data.publishedAt"), p1) &&
-	    streq(h_jstr(r->json, "data.status"), "published"), "edit kept publishedAt: %s",
+	EXPECT(c, r->status == 200 && h_streq(h_jstr(r->json, "data.publishedAt"), p1) &&
+	    h_streq(h_jstr(r->json, "data.status"), "published"), "edit kept publishedAt: %s",
 	    h_brief(r));
 }
 
@@ -1896,15 +1832,15 @@ static void t_audit(struct h_case *c)
 			return;
 		if (h_check(c, PQntuples(res) == 1, "%s: %d audit rows", want[i].action,
 		    PQntuples(res))) {
-			EXPECT(c, streq(PQgetvalue(res, 0, 0), UID(RO_ADMIN)) &&
-			    streq(PQgetvalue(res, 0, 1), A.id) &&
-			    streq(PQgetvalue(res, 0, 2), want[i].resource), "%s: actor %s org %s "
+			EXPECT(c, h_streq(PQgetvalue(res, 0, 0), UID(RO_ADMIN)) &&
+			    h_streq(PQgetvalue(res, 0, 1), A.id) &&
+			    h_streq(PQgetvalue(res, 0, 2), want[i].resource), "%s: actor %s org %s "
 			    "resource %s", want[i].action, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
 			    PQgetvalue(res, 0, 2));
 			if (want[i].meta != NULL)
-				EXPECT(c, streq(PQgetvalue(res, 0, 3), want[i].meta), "%s: metadata %s, "
+				EXPECT(c, h_streq(PQgetvalue(res, 0, 3), want[i].meta), "%s: metadata %s, "
 				    "expected %s", want[i].action, PQgetvalue(res, 0, 3), want[i].meta);
-			EXPECT(c, !PQgetisnull(res, 0, 4) && streq(PQgetvalue(res, 0, 5), UA),
+			EXPECT(c, !PQgetisnull(res, 0, 4) && h_streq(PQgetvalue(res, 0, 5), UA),
 			    "%s: ip %s user agent %s", want[i].action, PQgetvalue(res, 0, 4),
 			    PQgetvalue(res, 0, 5));
 		}
@@ -1970,7 +1906,7 @@ static void t_public_list(struct h_case *c)
 	REQUIRE(expect_ok(c, r, 200, NULL, "public list"));
 	arr = h_jget(r->json, "data.data");
 	EXPECT(c, json_object_array_length(arr) == 1 &&
-	    streq(h_jstr(json_object_array_get_idx(arr, 0), "_id"), px.w),
+	    h_streq(h_jstr(json_object_array_get_idx(arr, 0), "_id"), px.w),
 	    "only the published webtoon: %s", jstr_of(arr));
 	keys_exactly(c, json_object_array_get_idx(arr, 0), "public listed webtoon",
 	    PUB_WEBTOON_KEYS, KEYS("description", "coverImage"));
@@ -1981,11 +1917,11 @@ static void t_public_list(struct h_case *c)
 	for (size_t i = 0; i < json_object_array_length(arr); i++) {
 		struct json_object *w = json_object_array_get_idx(arr, i);
 
-		EXPECT(c, streq(h_jstr(w, "status"), "published") && !h_jget(w, "viewCount") &&
-		    !h_jget(w, "createdBy") && streq(h_jstr(w, "organizationId"), A.id),
+		EXPECT(c, h_streq(h_jstr(w, "status"), "published") && !h_jget(w, "viewCount") &&
+		    !h_jget(w, "createdBy") && h_streq(h_jstr(w, "organizationId"), A.id),
 		    "public list item %s", jstr_of(w));
 	}
-	EXPECT(c, jint(r->json, "data.pagination.total", -1) == db_count(c, "SELECT count(*) FROM "
+	EXPECT(c, h_jint(r->json, "data.pagination.total", -1) == db_count(c, "SELECT count(*) FROM "
 	    "webtoons WHERE org_id = $1::uuid AND status = 'published'", 1, P(A.id)),
 	    "public total is not the number of published webtoons");
 }
@@ -2008,12 +1944,12 @@ static void t_public_webtoon(struct h_case *c)
 	    "org_id = $2::uuid AND user_id IS NULL AND episode_id IS NULL AND metric_type = "
 	    "'webtoon_views'", 2, P(px.w, A.id)) >= 1, "no anonymous webtoon_views row");
 	/* drafts and archived: never */
-	expect_err(c, pub(c, A.host, h_printf("/api/public/webtoons/%s", px.wd), NULL), 404,
+	h_expect_err_msg(c, pub(c, A.host, h_printf("/api/public/webtoons/%s", px.wd), NULL), 404,
 	    "not_found", "Webtoon not found", "a draft webtoon");
-	expect_err(c, pub(c, A.host, h_printf("/api/public/webtoons/%s", px.wa), NULL), 404,
+	h_expect_err_msg(c, pub(c, A.host, h_printf("/api/public/webtoons/%s", px.wa), NULL), 404,
 	    "not_found", "Webtoon not found", "an archived webtoon");
 	h_flush_views(c);
-	EXPECT(c, streq(wcol(c, "view_count", px.wd), "0"), "a refused read counted a view");
+	EXPECT(c, h_streq(wcol(c, "view_count", px.wd), "0"), "a refused read counted a view");
 }
 
 static void t_public_episodes(struct h_case *c)
@@ -2027,33 +1963,33 @@ static void t_public_episodes(struct h_case *c)
 	REQUIRE(expect_ok(c, r, 200, NULL, "public episodes"));
 	arr = h_jget(r->json, "data.data");
 	EXPECT(c, json_object_array_length(arr) == 1 &&
-	    streq(h_jstr(json_object_array_get_idx(arr, 0), "_id"), px.e1),
+	    h_streq(h_jstr(json_object_array_get_idx(arr, 0), "_id"), px.e1),
 	    "only the published episode: %s", jstr_of(arr));
 	keys_exactly(c, json_object_array_get_idx(arr, 0), "public listed episode",
 	    PUB_EPISODE_KEYS, NULL);
-	EXPECT(c, jint(r->json, "data.pagination.total", -1) == 1, "total %s",
+	EXPECT(c, h_jint(r->json, "data.pagination.total", -1) == 1, "total %s",
 	    jstr_of(h_jget(r->json, "data.pagination")));
 	r = pub(c, A.host, h_printf("%s/%s", base, px.e1), NULL);
 	if (expect_ok(c, r, 200, NULL, "public episode")) {
 		keys_exactly(c, h_jget(r->json, "data"), "public episode", PUB_EPISODE_KEYS,
 		    KEYS("content", "images", "description"));
-		EXPECT(c, streq(h_jstr(r->json, "data.content"), "the text"), "content %s",
+		EXPECT(c, h_streq(h_jstr(r->json, "data.content"), "the text"), "content %s",
 		    h_jstr(r->json, "data.content"));
 	}
 	EXPECT(c, h_sql_count_until(c, db, 1, "SELECT count(*) FROM analytics WHERE episode_id = "
 	    "$1::uuid AND webtoon_id = $2::uuid AND org_id = $3::uuid AND metric_type = "
 	    "'episode_views'", 3, P(px.e1, px.w, A.id)) >= 1,
 	    "no episode_views row for a public read");
-	expect_err(c, pub(c, A.host, h_printf("%s/%s", base, px.e2), NULL), 404, "not_found",
+	h_expect_err_msg(c, pub(c, A.host, h_printf("%s/%s", base, px.e2), NULL), 404, "not_found",
 	    "Episode not found", "a draft episode");
 	/* a published episode of a draft webtoon, directly and through another webtoon */
-	expect_err(c, pub(c, A.host, h_printf("/api/public/webtoons/%s/episodes", px.wd), NULL),
+	h_expect_err_msg(c, pub(c, A.host, h_printf("/api/public/webtoons/%s/episodes", px.wd), NULL),
 	    404, "not_found", "Webtoon not found", "episodes of a draft webtoon");
-	expect_err(c, pub(c, A.host, h_printf("/api/public/webtoons/%s/episodes/%s", px.wd, px.ed),
+	h_expect_err_msg(c, pub(c, A.host, h_printf("/api/public/webtoons/%s/episodes/%s", px.wd, px.ed),
 	    NULL), 404, "not_found", "Episode not found", "a published episode of a draft webtoon");
-	expect_err(c, pub(c, A.host, h_printf("%s/%s", base, px.ed), NULL), 404, "not_found",
+	h_expect_err_msg(c, pub(c, A.host, h_printf("%s/%s", base, px.ed), NULL), 404, "not_found",
 	    "Episode not found", "an episode under another webtoon");
-	EXPECT(c, streq(ecol(c, "view_count", px.ed), "0") && streq(ecol(c, "view_count", px.e2),
+	EXPECT(c, h_streq(ecol(c, "view_count", px.ed), "0") && h_streq(ecol(c, "view_count", px.e2),
 	    "0"), "a refused read counted a view");
 }
 
@@ -2063,11 +1999,11 @@ static void t_public_tenancy(struct h_case *c)
 	const char *wpath = h_printf("/api/public/webtoons/%s", px.w);
 
 	NEED_PUB(c);
-	expect_err(c, pub(c, B.host, wpath, NULL), 404, "not_found", "Webtoon not found",
+	h_expect_err_msg(c, pub(c, B.host, wpath, NULL), 404, "not_found", "Webtoon not found",
 	    "A's webtoon on B's host");
-	expect_err(c, pub(c, B.host, h_printf("%s/episodes/%s", wpath, px.e1), NULL), 404,
+	h_expect_err_msg(c, pub(c, B.host, h_printf("%s/episodes/%s", wpath, px.e1), NULL), 404,
 	    "not_found", "Episode not found", "A's episode on B's host");
-	expect_err(c, pub(c, B.host, h_printf("%s/episodes", wpath), NULL), 404, "not_found",
+	h_expect_err_msg(c, pub(c, B.host, h_printf("%s/episodes", wpath), NULL), 404, "not_found",
 	    "Webtoon not found", "A's episodes on B's host");
 	{
 		struct h_resp *r = pub(c, B.host, "/api/public/webtoons?limit=100", NULL);
@@ -2075,22 +2011,22 @@ static void t_public_tenancy(struct h_case *c)
 
 		if (expect_ok(c, r, 200, NULL, "B's public list"))
 			for (size_t i = 0; i < json_object_array_length(arr); i++)
-				EXPECT(c, streq(h_jstr(json_object_array_get_idx(arr, i),
+				EXPECT(c, h_streq(h_jstr(json_object_array_get_idx(arr, i),
 				    "organizationId"), B.id), "B's list shows %s",
 				    jstr_of(json_object_array_get_idx(arr, i)));
 	}
-	expect_err(c, pub(c, h_env.base_domain, wpath, NULL), 404, "not_found", NULL,
+	h_expect_err_msg(c, pub(c, h_env.base_domain, wpath, NULL), 404, "not_found", NULL,
 	    "on the base domain");
-	expect_err(c, pub(c, h_env.base_domain, "/api/public/webtoons", NULL), 404, "not_found",
+	h_expect_err_msg(c, pub(c, h_env.base_domain, "/api/public/webtoons", NULL), 404, "not_found",
 	    NULL, "the list on the base domain");
-	expect_err(c, pub(c, "localhost", "/api/public/webtoons", NULL), 404, "not_found", NULL,
+	h_expect_err_msg(c, pub(c, "localhost", "/api/public/webtoons", NULL), 404, "not_found", NULL,
 	    "the list on localhost");
-	expect_err(c, pub(c, h_printf("nosuch%s.%s", run_tag, h_env.base_domain),
+	h_expect_err_msg(c, pub(c, h_printf("nosuch%s.%s", run_tag, h_env.base_domain),
 	    "/api/public/webtoons", NULL), 404, "not_found", NULL, "an unknown subdomain");
 	/* a pending organization serves nothing, though its webtoon is published */
-	expect_err(c, pub(c, Pn.host, "/api/public/webtoons", NULL), 404, "not_found", NULL,
+	h_expect_err_msg(c, pub(c, Pn.host, "/api/public/webtoons", NULL), 404, "not_found", NULL,
 	    "a pending organization's list");
-	expect_err(c, pub(c, Pn.host, h_printf("/api/public/webtoons/%s", px.wp), NULL), 404,
+	h_expect_err_msg(c, pub(c, Pn.host, h_printf("/api/public/webtoons/%s", px.wp), NULL), 404,
 	    "not_found", NULL, "a pending organization's webtoon");
 }
 
@@ -2109,7 +2045,7 @@ static void t_public_etag(struct h_case *c)
 
 		if (!expect_ok(c, r, 200, NULL, paths[i]))
 			continue;
-		EXPECT(c, streq(cc, "public, max-age=60"), "%s: Cache-Control %s", paths[i], cc);
+		EXPECT(c, h_streq(cc, "public, max-age=60"), "%s: Cache-Control %s", paths[i], cc);
 		if (!h_check(c, etag != NULL && etag[0] == '"' && strlen(etag) > 2 &&
 		    etag[strlen(etag) - 1] == '"', "%s: ETag %s", paths[i], etag))
 			continue;
@@ -2118,13 +2054,13 @@ static void t_public_etag(struct h_case *c)
 			etag0 = etag;
 		/* the same content: the same tag (a view does not change what readers see) */
 		r2 = pub(c, A.host, paths[i], NULL);
-		EXPECT(c, streq(h_hdr(r2, "ETag"), etag), "%s: ETag changed between reads (%s, %s)",
+		EXPECT(c, h_streq(h_hdr(r2, "ETag"), etag), "%s: ETag changed between reads (%s, %s)",
 		    paths[i], etag, h_hdr(r2, "ETag"));
 		r2 = pub(c, A.host, paths[i], etag);
 		EXPECT(c, r2->status == 304 && r2->body_len == 0, "%s: If-None-Match: %s",
 		    paths[i], h_brief(r2));
-		EXPECT(c, streq(h_hdr(r2, "ETag"), etag) &&
-		    streq(h_hdr(r2, "Cache-Control"), "public, max-age=60"),
+		EXPECT(c, h_streq(h_hdr(r2, "ETag"), etag) &&
+		    h_streq(h_hdr(r2, "Cache-Control"), "public, max-age=60"),
 		    "%s: 304 without ETag/Cache-Control", paths[i]);
 		r2 = pub(c, A.host, paths[i], h_printf("\"other\", W/%s", etag));
 		EXPECT(c, r2->status == 304, "%s: a weak tag in a list: %s", paths[i], h_brief(r2));
@@ -2138,7 +2074,7 @@ static void t_public_etag(struct h_case *c)
 	    h_printf("{\"description\":\"changed %lld\"}", h_now_ms())), 200,
 	    "Webtoon updated successfully", "update"));
 	struct h_resp *r = pub(c, A.host, paths[1], etag0);
-	EXPECT(c, r->status == 200 && !streq(h_hdr(r, "ETag"), etag0),
+	EXPECT(c, r->status == 200 && !h_streq(h_hdr(r, "ETag"), etag0),
 	    "after an update: %s, ETag %s", h_brief(r), h_hdr(r, "ETag"));
 	/* errors are not cacheable */
 	r = pub(c, A.host, h_printf("/api/public/webtoons/%s", px.wd), NULL);
@@ -2157,11 +2093,11 @@ static void t_suspended(struct h_case *c)
 	REQUIRE(expect_ok(c, pub(c, S.host, h_printf("/api/public/webtoons/%s", wid), NULL), 200,
 	    NULL, "active"));
 	REQUIRE(set_org_status(c, &S, "suspended"));
-	expect_err(c, call(c, "GET", TOK(RO_ADMIN), wt_path(S.id), NULL), 403, "forbidden",
+	h_expect_err_msg(c, call(c, "GET", TOK(RO_ADMIN), wt_path(S.id), NULL), 403, "forbidden",
 	    "Organization is suspended", "list in a suspended organization");
-	expect_err(c, call(c, "POST", TOK(RO_ADMIN), wt_path(S.id), "{\"title\":\"x\"}"), 403,
+	h_expect_err_msg(c, call(c, "POST", TOK(RO_ADMIN), wt_path(S.id), "{\"title\":\"x\"}"), 403,
 	    "forbidden", "Organization is suspended", "create in a suspended organization");
-	expect_err(c, pub(c, S.host, h_printf("/api/public/webtoons/%s", wid), NULL), 404,
+	h_expect_err_msg(c, pub(c, S.host, h_printf("/api/public/webtoons/%s", wid), NULL), 404,
 	    "not_found", NULL, "public read of a suspended organization");
 }
 
@@ -2270,9 +2206,9 @@ static void t_renumber_vs_create(struct h_case *c)
 	bg_join(&up);
 	bg_join(&cr);
 	EXPECT(c, held, "the update never waited on audit_log");
-	EXPECT(c, up.r.status == 200 && jint(up.r.json, "data.episodeNumber", -1) == 3,
+	EXPECT(c, up.r.status == 200 && h_jint(up.r.json, "data.episodeNumber", -1) == 3,
 	    "renumber: %s", h_brief(&up.r));
-	EXPECT(c, cr.r.status == 201 && jint(cr.r.json, "data.episodeNumber", -1) == 4,
+	EXPECT(c, cr.r.status == 201 && h_jint(cr.r.json, "data.episodeNumber", -1) == 4,
 	    "a create next to an uncommitted renumbering: %s (expected 201, number 4)",
 	    h_brief(&cr.r));
 	h_resp_free(&up.r);
@@ -2328,11 +2264,11 @@ static void t_deleted_org(struct h_case *c)
 	    NULL, "before the delete"));
 	REQUIRE(expect_ok(c, call(c, "DELETE", TOK(RO_ADMIN), h_printf("/api/organizations/%s",
 	    D.id), NULL), 200, "Organization deleted successfully", "delete the organization"));
-	expect_err(c, call(c, "GET", TOK(RO_ADMIN), w_path(D.id, wid), NULL), 404, "not_found",
+	h_expect_err_msg(c, call(c, "GET", TOK(RO_ADMIN), w_path(D.id, wid), NULL), 404, "not_found",
 	    NULL, "member GET");
-	expect_err(c, call(c, "POST", TOK(RO_ADMIN), wt_path(D.id), "{\"title\":\"x\"}"), 404,
+	h_expect_err_msg(c, call(c, "POST", TOK(RO_ADMIN), wt_path(D.id), "{\"title\":\"x\"}"), 404,
 	    "not_found", NULL, "member create");
-	expect_err(c, pub(c, D.host, h_printf("/api/public/webtoons/%s", wid), NULL), 404,
+	h_expect_err_msg(c, pub(c, D.host, h_printf("/api/public/webtoons/%s", wid), NULL), 404,
 	    "not_found", NULL, "public GET");
 }
 

@@ -212,23 +212,6 @@ static const char *tenant_host(const char *sub)
 	return h_printf("%s.%s", sub, h_env.base_domain);
 }
 
-/* A JSON object of string members: jbody("k1", "v1", "k2", "v2", NULL). */
-static const char *jbody(const char *k, ...)
-{
-	struct json_object *o = json_object_new_object();
-	va_list ap;
-	const char *s;
-
-	va_start(ap, k);
-	for (; k != NULL; k = va_arg(ap, const char *))
-		json_object_object_add(o, k, json_object_new_string(va_arg(ap, const char *)));
-	va_end(ap);
-	s = h_strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
-	return s;
-}
-
 static const char *jtext(struct json_object *o)
 {
 	return h_strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
@@ -236,21 +219,6 @@ static const char *jtext(struct json_object *o)
 }
 
 /* ---- expectations ---- */
-
-/* An error answer: status, code (NULL: any), exact message (NULL: any). */
-static int expect_err(struct h_case *c, struct h_resp *r, long status, const char *code,
-    const char *msg, const char *what)
-{
-	const char *m;
-
-	if (!h_expect_error(c, r, status, code))
-		return h_check(c, 0, "(%s)", what);
-	m = h_jstr(r->json, "message");
-	if (msg != NULL)
-		return h_check(c, m != NULL && strcmp(m, msg) == 0,
-		    "%s: message is '%s', expected '%s'", what, m ? m : "absent", msg);
-	return 1;
-}
 
 /* A success answer: status, success true, exact message (NULL: none). */
 static int expect_ok(struct h_case *c, struct h_resp *r, long status, const char *msg,
@@ -287,7 +255,7 @@ static int expect_invalid(struct h_case *c, struct h_resp *r, const char *what, 
 		pairs[n + 1] = va_arg(ap, const char *);
 	}
 	va_end(ap);
-	if (!expect_err(c, r, 400, "validation_failed", "Validation error", what))
+	if (!h_expect_err_msg(c, r, 400, "validation_failed", "Validation error", what))
 		return 0;
 	errs = h_jget(r->json, "errors");
 	if (!h_check(c, json_object_is_type(errs, json_type_array), "%s: no errors array: %s",
@@ -444,11 +412,11 @@ static void t_people(struct h_case *c)
 			    out, sizeof(out));
 
 			CHECK(c, st == 0, "webixctl user create --super-admin exited %d: %s", st, out);
-			CHECK(c, take_session(c, SEND("POST", "/api/auth/login", NULL, jbody("email",
+			CHECK(c, take_session(c, SEND("POST", "/api/auth/login", NULL, h_jbody("email",
 			    u->email, "password", PASSWORD, NULL)), u, 200, "Login successful"),
 			    "login of %s", u->label);
 		} else {
-			CHECK(c, take_session(c, SEND("POST", "/api/auth/register", NULL, jbody("email",
+			CHECK(c, take_session(c, SEND("POST", "/api/auth/register", NULL, h_jbody("email",
 			    u->email, "password", PASSWORD, "displayName", h_printf("E2E %s", u->label),
 			    NULL)), u, 201, "User registered successfully"), "register %s", u->label);
 		}
@@ -474,7 +442,7 @@ static const char *fresh_sub(const char *what)
 static int create_org(struct h_case *c, const struct user *u, const char *name, const char *sub,
     struct org *o)
 {
-	struct h_resp *r = SEND("POST", "/api/organizations", u->token, jbody("name", name,
+	struct h_resp *r = SEND("POST", "/api/organizations", u->token, h_jbody("name", name,
 	    "subdomain", sub, NULL));
 
 	memset(o, 0, sizeof(*o));
@@ -491,7 +459,7 @@ static int add_member(struct h_case *c, const struct user *by, const struct org 
     const struct user *who, const char *role)
 {
 	return expect_ok(c, SEND("POST", subst("/api/organizations/{o}/users", "o", o->id, NULL),
-	    by->token, jbody("userEmail", who->email, "role", role, NULL)), 201,
+	    by->token, h_jbody("userEmail", who->email, "role", role, NULL)), 201,
 	    "User added to organization successfully", h_printf("add %s as %s to %s", who->label,
 	    role, o->sub));
 }
@@ -499,7 +467,7 @@ static int add_member(struct h_case *c, const struct user *by, const struct org 
 static int set_status(struct h_case *c, const struct org *o, const char *status)
 {
 	return expect_ok(c, SEND("PUT", subst("/api/organizations/{o}/status", "o", o->id, NULL),
-	    U[U_SA].token, jbody("status", status, NULL)), 200,
+	    U[U_SA].token, h_jbody("status", status, NULL)), 200,
 	    "Organization status updated successfully", h_printf("status %s of %s", status, o->sub));
 }
 
@@ -562,7 +530,7 @@ static void fx_delete_org(struct h_case *c, const struct mrow *m, enum role as,
     const struct org *o, struct h_resp *r)
 {
 	(void)m, (void)as, (void)r;
-	expect_err(c, GET(subst("/api/organizations/{o}", "o", o->id, NULL), U[U_SAFIX].token),
+	h_expect_err_msg(c, GET(subst("/api/organizations/{o}", "o", o->id, NULL), U[U_SAFIX].token),
 	    404, "not_found", "Organization not found", "GET after DELETE (a former member)");
 }
 
@@ -720,11 +688,11 @@ static void t_matrix(struct h_case *c, const void *arg)
 		if (expect_ok(c, r, want, m->msg_ok, what) || h_jtrue(r->json, "success"))
 			m->effect(c, m, as, o, r);
 	} else if (want == 401) {
-		expect_err(c, r, 401, "unauthorized", "No token provided", what);
+		h_expect_err_msg(c, r, 401, "unauthorized", "No token provided", what);
 	} else if (want == 403) {
-		expect_err(c, r, 403, "forbidden", m->msg403, what);
+		h_expect_err_msg(c, r, 403, "forbidden", m->msg403, what);
 	} else {
-		expect_err(c, r, 404, "not_found", as == AS_SUPER && m->msg404_super ?
+		h_expect_err_msg(c, r, 404, "not_found", as == AS_SUPER && m->msg404_super ?
 		    m->msg404_super : "Organization not found", what);
 	}
 	if (!success)
@@ -753,14 +721,14 @@ static int content(struct h_case *c, const struct user *u, const struct org *o,
     const char **webtoon, const char **episode)
 {
 	struct h_resp *r = SEND("POST", subst("/api/webtoons/{o}", "o", o->id, NULL), u->token,
-	    jbody("title", h_printf("Webtoon of %s", o->sub), NULL));
+	    h_jbody("title", h_printf("Webtoon of %s", o->sub), NULL));
 
 	if (!h_check(c, r->status == 201 && h_jstr(r->json, "data._id"), "create a webtoon in %s: %s",
 	    o->sub, h_brief(r)))
 		return 0;
 	*webtoon = h_strdup(h_jstr(r->json, "data._id"));
 	r = SEND("POST", subst("/api/webtoons/{o}/{w}/episodes", "o", o->id, "w", *webtoon, NULL),
-	    u->token, jbody("title", "Episode one", "content", "text", NULL));
+	    u->token, h_jbody("title", "Episode one", "content", "text", NULL));
 	if (!h_check(c, r->status == 201 && h_jstr(r->json, "data._id"), "create an episode in %s: %s",
 	    o->sub, h_brief(r)))
 		return 0;
@@ -858,7 +826,7 @@ static void bola_as(struct h_case *c, const struct user *actor)
 		struct h_resp *r = SEND(on_b[i].method, path, actor->token, on_b[i].body ?
 		    subst(on_b[i].body, "me", actor->email, NULL) : NULL);
 
-		expect_err(c, r, 404, "not_found", "Organization not found", h_printf("%s %s",
+		h_expect_err_msg(c, r, 404, "not_found", "Organization not found", h_printf("%s %s",
 		    on_b[i].method, on_b[i].path));
 	}
 	/* A's paths with each id of B */
@@ -1018,18 +986,18 @@ static void t_tenant_host(struct h_case *c)
 		for (int h = 0; h < 2; h++) {
 			r = req(&(struct rq){ .method = rows[i].method, .host = hosts[h], .path = path,
 			    .token = U[U_BOTH].token, .body = body });
-			expect_err(c, r, 404, "not_found", "Organization not found", h_printf("%s %s of B on "
+			h_expect_err_msg(c, r, 404, "not_found", "Organization not found", h_printf("%s %s of B on "
 			    "%s as B's admin", rows[i].method, rows[i].path, hosts[h]));
 		}
 	}
 	r = req(&(struct rq){ .host = ha, .path = subst("/api/organizations/{b}", "b", B.id, NULL),
 	    .token = U[U_SA].token });
-	expect_err(c, r, 404, "not_found", "Organization not found", "B on A's host as a super admin");
+	h_expect_err_msg(c, r, 404, "not_found", "Organization not found", "B on A's host as a super admin");
 	EXPECT(c, str_is(fingerprint(c, B.id), before), "B changed:\n  before %s\n  after  %s",
 	    before, fingerprint(c, B.id));
 	/* the public lookup by subdomain follows the host too */
 	r = req(&(struct rq){ .host = ha, .path = h_printf("/api/organizations/subdomain/%s", B.sub) });
-	expect_err(c, r, 404, "not_found", "Organization not found", "B's subdomain on A's host");
+	h_expect_err_msg(c, r, 404, "not_found", "Organization not found", "B's subdomain on A's host");
 	r = req(&(struct rq){ .host = hb, .path = h_printf("/api/organizations/subdomain/%s", B.sub) });
 	if (expect_ok(c, r, 200, NULL, "B's subdomain on B's host"))
 		EXPECT(c, str_is(h_jstr(r->json, "data._id"), B.id), "another organization: %s",
@@ -1366,8 +1334,8 @@ static void t_subdomain(struct h_case *c, const void *arg)
 	for (char *p = upper; *p; p++)
 		*p = (char)toupper((unsigned char)*p);
 	r = SEND("POST", "/api/organizations", U[U_SEARCH].token,
-	    jbody("name", "Same subdomain", "subdomain", upper, NULL));
-	expect_err(c, r, 409, "conflict", "Subdomain already exists", "the same subdomain in "
+	    h_jbody("name", "Same subdomain", "subdomain", upper, NULL));
+	h_expect_err_msg(c, r, 409, "conflict", "Subdomain already exists", "the same subdomain in "
 	    "upper case");
 	r = GET(h_printf("/api/organizations/check-subdomain/%s", upper), NULL);
 	EXPECT(c, r->status == 200 && h_jfalse(r->json, "data.available") &&
@@ -1399,7 +1367,7 @@ static void *racer_run(void *arg)
 	h_resp_free(&r);
 	pthread_barrier_wait(x->go);
 	perform(h, &(struct rq){ .path = "/api/organizations", .token = x->u->token,
-	    .body = jbody("name", "Race", "subdomain", x->sub, NULL) }, &r);
+	    .body = h_jbody("name", "Race", "subdomain", x->sub, NULL) }, &r);
 	x->status = r.status;
 	snprintf(x->body, sizeof(x->body), "%s", r.body ? r.body : "");
 	h_resp_free(&r);
@@ -1461,16 +1429,16 @@ static void t_create_limit(struct h_case *c)
 		if (i == 0)
 			first = o;
 	}
-	struct h_resp *r = SEND("POST", "/api/organizations", U[U_LIMIT].token, jbody("name",
+	struct h_resp *r = SEND("POST", "/api/organizations", U[U_LIMIT].token, h_jbody("name",
 	    "One too many", "subdomain", fresh_sub("limit"), NULL));
-	expect_err(c, r, 409, "conflict", h_printf("You have reached the limit of %ld organizations",
+	h_expect_err_msg(c, r, 409, "conflict", h_printf("You have reached the limit of %ld organizations",
 	    org_limit), "one more than the limit");
 	CHECK(c, expect_ok(c, SEND("DELETE", h_printf("/api/organizations/%s", first.id),
 	    U[U_LIMIT].token, NULL), 200, "Organization deleted successfully", "delete one"), "delete");
 	CHECK(c, create_org(c, &U[U_LIMIT], "Limit again", fresh_sub("limit"), &o),
 	    "a deleted organization frees its place");
 	/* a super admin has no limit: safix has created more than that already */
-	r = SEND("POST", "/api/organizations", U[U_SAFIX].token, jbody("name", "Super",
+	r = SEND("POST", "/api/organizations", U[U_SAFIX].token, h_jbody("name", "Super",
 	    "subdomain", fresh_sub("super"), NULL));
 	expect_ok(c, r, 201, "Organization created successfully", "a super admin's create");
 }
@@ -1565,19 +1533,19 @@ static void t_settings_merge(struct h_case *c)
 
 	/* a new subdomain: the old one is free at once; a taken or reserved one is refused */
 	const char *nsub = fresh_sub("moved");
-	r = SEND("PUT", path, U[U_ADMIN].token, jbody("subdomain", nsub, NULL));
+	r = SEND("PUT", path, U[U_ADMIN].token, h_jbody("subdomain", nsub, NULL));
 	if (expect_ok(c, r, 200, "Organization updated successfully", "new subdomain"))
 		EXPECT(c, str_is(h_jstr(r->json, "data.subdomain"), nsub), "%s", h_brief(r));
 	r = GET(h_printf("/api/organizations/check-subdomain/%s", subd), NULL);
 	EXPECT(c, r->status == 200 && h_jtrue(r->json, "data.available"), "the old subdomain is "
 	    "not free: %s", h_brief(r));
-	r = SEND("PUT", path, U[U_ADMIN].token, jbody("subdomain", A.sub ? A.sub : "x", NULL));
-	expect_err(c, r, 409, "conflict", "Subdomain already exists", "A's subdomain");
+	r = SEND("PUT", path, U[U_ADMIN].token, h_jbody("subdomain", A.sub ? A.sub : "x", NULL));
+	h_expect_err_msg(c, r, 409, "conflict", "Subdomain already exists", "A's subdomain");
 	r = SEND("PUT", path, U[U_ADMIN].token, "{\"subdomain\":\"WWW\"}");
 	expect_invalid(c, r, "a reserved subdomain", "subdomain", SUB_RESERVED, NULL);
 	EXPECT(c, str_is(db_one(c, "SELECT subdomain FROM organizations WHERE id = $1::uuid", 1,
 	    P(id)), nsub), "a refused update changed the subdomain");
-	r = SEND("PUT", path, U[U_ADMIN].token, jbody("subdomain", h_printf("X%s", nsub + 1), NULL));
+	r = SEND("PUT", path, U[U_ADMIN].token, h_jbody("subdomain", h_printf("X%s", nsub + 1), NULL));
 	expect_ok(c, r, 200, "Organization updated successfully", "its own subdomain, in another case");
 }
 
@@ -1709,7 +1677,7 @@ static void t_validation(struct h_case *c, const void *arg)
 	} else {
 		const char *code = v->status == 415 ? "unsupported_media_type" : "bad_request";
 
-		expect_err(c, r, v->status, code, v->errs[0], v->label);
+		h_expect_err_msg(c, r, v->status, code, v->errs[0], v->label);
 		if (v->errs[0] == NULL)
 			EXPECT(c, strncmp(h_jstr(r->json, "message") ? h_jstr(r->json, "message") : "",
 			    "Malformed JSON", 14) == 0, "message: %s", h_brief(r));
@@ -1734,17 +1702,17 @@ static void t_status(struct h_case *c)
 	spath = h_printf("/api/organizations/%s/status", o.id);
 	before = fingerprint(c, o.id);
 	/* only a super admin: not the organization's own admin, by either route */
-	expect_err(c, SEND("PUT", spath, U[U_STATUS].token, "{\"status\":\"active\"}"), 403,
+	h_expect_err_msg(c, SEND("PUT", spath, U[U_STATUS].token, "{\"status\":\"active\"}"), 403,
 	    "forbidden", ONLY_SUPER, "the admin's PUT .../status");
-	expect_err(c, SEND("PUT", path, U[U_STATUS].token, "{\"status\":\"active\"}"), 403,
+	h_expect_err_msg(c, SEND("PUT", path, U[U_STATUS].token, "{\"status\":\"active\"}"), 403,
 	    "forbidden", ONLY_SUPER, "the admin's PUT with status");
-	expect_err(c, SEND("PUT", path, U[U_STATUS].token, "{\"name\":\"Sneaky\",\"status\":"
+	h_expect_err_msg(c, SEND("PUT", path, U[U_STATUS].token, "{\"name\":\"Sneaky\",\"status\":"
 	    "\"active\"}"), 403, "forbidden", ONLY_SUPER, "the admin's PUT with a name and status");
-	expect_err(c, SEND("PUT", spath, U[U_MOD].token, "{\"status\":\"active\"}"), 403,
+	h_expect_err_msg(c, SEND("PUT", spath, U[U_MOD].token, "{\"status\":\"active\"}"), 403,
 	    "forbidden", ONLY_SUPER, "the moderator's PUT .../status");
 	EXPECT(c, str_is(fingerprint(c, o.id), before), "a refused status change changed something");
 	/* a pending organization is not found by subdomain */
-	expect_err(c, GET(h_printf("/api/organizations/subdomain/%s", o.sub), NULL), 404,
+	h_expect_err_msg(c, GET(h_printf("/api/organizations/subdomain/%s", o.sub), NULL), 404,
 	    "not_found", "Organization not found", "a pending organization by subdomain");
 
 	/* pending → active → suspended → active → inactive; never back to pending */
@@ -1777,7 +1745,7 @@ static void t_status(struct h_case *c)
 	};
 	before = fingerprint(c, o.id);
 	for (size_t i = 0; i < sizeof(data) / sizeof(data[0]); i++)
-		expect_err(c, SEND(data[i].method, subst(data[i].path, "o", o.id, "v", U[U_VIEWER].id,
+		h_expect_err_msg(c, SEND(data[i].method, subst(data[i].path, "o", o.id, "v", U[U_VIEWER].id,
 		    NULL), U[data[i].who].token, data[i].body ? subst(data[i].body, "e",
 		    U[U_NEWBIE].email, NULL) : NULL), 403, "forbidden", "Organization is suspended",
 		    h_printf("%s %s in a suspended organization", data[i].method, data[i].path));
@@ -1794,22 +1762,22 @@ static void t_status(struct h_case *c)
 	    "suspended organization");
 	expect_ok(c, GET(h_printf("%s/users", path), U[U_SA].token), 200, NULL,
 	    "a super admin reads a suspended organization's members");
-	expect_err(c, GET(h_printf("/api/organizations/subdomain/%s", o.sub), NULL), 404,
+	h_expect_err_msg(c, GET(h_printf("/api/organizations/subdomain/%s", o.sub), NULL), 404,
 	    "not_found", "Organization not found", "a suspended organization by subdomain");
 	r = GET("/api/organizations?limit=100", U[U_STATUS].token);
 	EXPECT(c, r->status == 200 && list_has(h_jget(r->json, "data.data"), "_id", o.id),
 	    "a suspended organization left its admin's list: %s", h_brief(r));
 
-	expect_err(c, SEND("PUT", spath, U[U_SA].token, "{\"status\":\"pending\"}"), 409,
+	h_expect_err_msg(c, SEND("PUT", spath, U[U_SA].token, "{\"status\":\"pending\"}"), 409,
 	    "conflict", "An organization cannot return to pending (it is suspended)",
 	    "back to pending");
 	CHECK(c, set_status(c, &o, "active"), "reactivate");
 	expect_ok(c, GET(h_printf("%s/users", path), U[U_STATUS].token), 200, NULL,
 	    "members after reactivation");
 	CHECK(c, set_status(c, &o, "inactive"), "inactive");
-	expect_err(c, GET(h_printf("%s/users", path), U[U_STATUS].token), 403, "forbidden",
+	h_expect_err_msg(c, GET(h_printf("%s/users", path), U[U_STATUS].token), 403, "forbidden",
 	    "Organization is inactive", "members of an inactive organization");
-	expect_err(c, SEND("PUT", spath, U[U_SA].token, "{\"status\":\"pending\"}"), 409,
+	h_expect_err_msg(c, SEND("PUT", spath, U[U_SA].token, "{\"status\":\"pending\"}"), 409,
 	    "conflict", "An organization cannot return to pending (it is inactive)",
 	    "inactive back to pending");
 	r = GET(h_printf("/api/organizations?status=inactive&limit=100"), U[U_SA].token);
@@ -1847,7 +1815,7 @@ static void t_soft_delete_and_purge(struct h_case *c)
 	r = GET("/api/auth/profile", U[U_VIEWER].token);
 	EXPECT(c, r->status == 200 && list_has(h_jget(r->json, "data.organizations"),
 	    "organizationId._id", o.id), "not in the viewer's profile before: %s", h_brief(r));
-	expect_err(c, SEND("DELETE", path, U[U_MOD].token, NULL), 403, "forbidden", NP,
+	h_expect_err_msg(c, SEND("DELETE", path, U[U_MOD].token, NULL), 403, "forbidden", NP,
 	    "a moderator's DELETE");
 	CHECK(c, expect_ok(c, SEND("DELETE", path, U[U_ADMIN].token, NULL), 200,
 	    "Organization deleted successfully", "DELETE"), "delete");
@@ -1857,11 +1825,11 @@ static void t_soft_delete_and_purge(struct h_case *c)
 	for (int i = 0; i < 3; i++) {
 		const struct user *u = &U[i == 0 ? U_ADMIN : i == 1 ? U_VIEWER : U_SA];
 
-		expect_err(c, GET(path, u->token), 404, "not_found", "Organization not found",
+		h_expect_err_msg(c, GET(path, u->token), 404, "not_found", "Organization not found",
 		    h_printf("GET as %s", u->label));
-		expect_err(c, GET(h_printf("%s/users", path), u->token), 404, "not_found",
+		h_expect_err_msg(c, GET(h_printf("%s/users", path), u->token), 404, "not_found",
 		    "Organization not found", h_printf("members as %s", u->label));
-		expect_err(c, GET(h_printf("/api/webtoons/%s", o.id), u->token), 404, "not_found",
+		h_expect_err_msg(c, GET(h_printf("/api/webtoons/%s", o.id), u->token), 404, "not_found",
 		    "Organization not found", h_printf("webtoons as %s", u->label));
 		r = GET("/api/organizations?limit=100", u->token);
 		EXPECT(c, r->status == 200 && !list_has(h_jget(r->json, "data.data"), "_id", o.id),
@@ -1870,22 +1838,22 @@ static void t_soft_delete_and_purge(struct h_case *c)
 		EXPECT(c, r->status == 200 && !list_has(h_jget(r->json, "data.data"), "_id", o.id),
 		    "still found by search for %s: %s", u->label, h_brief(r));
 	}
-	expect_err(c, SEND("PUT", path, U[U_ADMIN].token, "{\"name\":\"Back\"}"), 404, "not_found",
+	h_expect_err_msg(c, SEND("PUT", path, U[U_ADMIN].token, "{\"name\":\"Back\"}"), 404, "not_found",
 	    "Organization not found", "PUT after delete");
-	expect_err(c, req(&(struct rq){ .host = tenant_host(o.sub), .path = "/api/public/webtoons" }),
+	h_expect_err_msg(c, req(&(struct rq){ .host = tenant_host(o.sub), .path = "/api/public/webtoons" }),
 	    404, "not_found", "Organization not found", "public reading on its host after delete");
 	r = GET("/api/auth/profile", U[U_VIEWER].token);
 	EXPECT(c, r->status == 200 && h_jget(r->json, "data.organizations") != NULL &&
 	    !list_has(h_jget(r->json, "data.organizations"), "organizationId._id", o.id),
 	    "still in the viewer's profile: %s", h_brief(r));
-	expect_err(c, SEND("DELETE", path, U[U_ADMIN].token, NULL), 404, "not_found",
+	h_expect_err_msg(c, SEND("DELETE", path, U[U_ADMIN].token, NULL), 404, "not_found",
 	    "Organization not found", "DELETE twice");
-	expect_err(c, SEND("POST", h_printf("%s/users", path), U[U_ADMIN].token, jbody("userEmail",
+	h_expect_err_msg(c, SEND("POST", h_printf("%s/users", path), U[U_ADMIN].token, h_jbody("userEmail",
 	    U[U_NEWBIE].email, "role", "viewer", NULL)), 404, "not_found", "Organization not found",
 	    "add a member after delete");
-	expect_err(c, SEND("PUT", h_printf("%s/status", path), U[U_SA].token, "{\"status\":"
+	h_expect_err_msg(c, SEND("PUT", h_printf("%s/status", path), U[U_SA].token, "{\"status\":"
 	    "\"active\"}"), 404, "not_found", "Organization not found", "status after delete");
-	expect_err(c, GET(h_printf("/api/organizations/subdomain/%s", o.sub), NULL), 404, "not_found",
+	h_expect_err_msg(c, GET(h_printf("/api/organizations/subdomain/%s", o.sub), NULL), 404, "not_found",
 	    "Organization not found", "by subdomain after delete");
 	r = GET(h_printf("/api/organizations/check-subdomain/%s", o.sub), NULL);
 	EXPECT(c, r->status == 200 && h_jtrue(r->json, "data.available"), "the subdomain of a "
@@ -1952,16 +1920,16 @@ static void t_last_admin_and_moderators(struct h_case *c)
 
 	/* the only admin can neither leave, nor be removed, nor be demoted — by anyone */
 	before = fingerprint(c, o.id);
-	expect_err(c, SEND("POST", h_printf("%s/leave", base), U[U_LA1].token, NULL), 409,
+	h_expect_err_msg(c, SEND("POST", h_printf("%s/leave", base), U[U_LA1].token, NULL), 409,
 	    "conflict", "The last admin of an organization cannot be removed", "the last admin leaves");
-	expect_err(c, SEND("DELETE", MEMBER(U_LA1), U[U_LA1].token, NULL), 409, "conflict",
+	h_expect_err_msg(c, SEND("DELETE", MEMBER(U_LA1), U[U_LA1].token, NULL), 409, "conflict",
 	    "The last admin of an organization cannot be removed", "the last admin removes itself");
-	expect_err(c, SEND("PUT", ROLE(U_LA1), U[U_LA1].token, "{\"role\":\"moderator\"}"), 409,
+	h_expect_err_msg(c, SEND("PUT", ROLE(U_LA1), U[U_LA1].token, "{\"role\":\"moderator\"}"), 409,
 	    "conflict", "The last admin of an organization cannot be demoted",
 	    "the last admin demotes itself");
-	expect_err(c, SEND("DELETE", MEMBER(U_LA1), U[U_SA].token, NULL), 409, "conflict",
+	h_expect_err_msg(c, SEND("DELETE", MEMBER(U_LA1), U[U_SA].token, NULL), 409, "conflict",
 	    "The last admin of an organization cannot be removed", "a super admin removes it");
-	expect_err(c, SEND("PUT", ROLE(U_LA1), U[U_SA].token, "{\"role\":\"viewer\"}"), 409,
+	h_expect_err_msg(c, SEND("PUT", ROLE(U_LA1), U[U_SA].token, "{\"role\":\"viewer\"}"), 409,
 	    "conflict", "The last admin of an organization cannot be demoted",
 	    "a super admin demotes it");
 	EXPECT(c, str_is(fingerprint(c, o.id), before), "a refused change changed something");
@@ -1983,38 +1951,38 @@ static void t_last_admin_and_moderators(struct h_case *c)
 	}
 	expect_audit(c, o.id, U[U_LA1].id, "user_added_to_organization", U[U_LA2].id, h_printf(
 	    "metadata = '{\"role\":\"user\",\"userEmail\":\"%s\"}'::jsonb", U[U_LA2].email));
-	r = SEND("POST", h_printf("%s/users", base), U[U_LA1].token, jbody("userEmail",
+	r = SEND("POST", h_printf("%s/users", base), U[U_LA1].token, h_jbody("userEmail",
 	    h_printf("  %s  ", U[U_LA3].email), "role", "moderator", NULL));
 	expect_ok(c, r, 201, "User added to organization successfully", "add la3 (email trimmed)");
-	r = SEND("POST", h_printf("%s/users", base), U[U_LA1].token, jbody("userEmail",
+	r = SEND("POST", h_printf("%s/users", base), U[U_LA1].token, h_jbody("userEmail",
 	    h_printf("E2E-ORG-LA2-%s@EXAMPLE.COM", tag), "role", "viewer", NULL));
-	expect_err(c, r, 409, "conflict", "User is already in this organization",
+	h_expect_err_msg(c, r, 409, "conflict", "User is already in this organization",
 	    "add la2 again (email in upper case)");
-	expect_err(c, SEND("POST", h_printf("%s/users", base), U[U_LA1].token, jbody("userEmail",
+	h_expect_err_msg(c, SEND("POST", h_printf("%s/users", base), U[U_LA1].token, h_jbody("userEmail",
 	    h_printf("nobody-%s@example.com", tag), "role", "viewer", NULL)), 404, "not_found",
 	    "User not found", "add an unknown email");
-	expect_err(c, SEND("DELETE", MEMBER(U_NEWBIE), U[U_LA1].token, NULL), 404, "not_found",
+	h_expect_err_msg(c, SEND("DELETE", MEMBER(U_NEWBIE), U[U_LA1].token, NULL), 404, "not_found",
 	    "User is not in this organization", "remove a non-member");
-	expect_err(c, SEND("PUT", ROLE(U_NEWBIE), U[U_LA1].token, "{\"role\":\"user\"}"), 404,
+	h_expect_err_msg(c, SEND("PUT", ROLE(U_NEWBIE), U[U_LA1].token, "{\"role\":\"user\"}"), 404,
 	    "not_found", "User is not in this organization", "the role of a non-member");
 
 	/* a moderator cannot grant or touch admin */
 	before = fingerprint(c, o.id);
-	expect_err(c, SEND("POST", h_printf("%s/users", base), U[U_LA3].token, jbody("userEmail",
+	h_expect_err_msg(c, SEND("POST", h_printf("%s/users", base), U[U_LA3].token, h_jbody("userEmail",
 	    U[U_NEWBIE].email, "role", "admin", NULL)), 403, "forbidden",
 	    "Only an admin can grant the admin role", "a moderator adds an admin");
-	expect_err(c, SEND("PUT", ROLE(U_LA2), U[U_LA3].token, "{\"role\":\"admin\"}"), 403,
+	h_expect_err_msg(c, SEND("PUT", ROLE(U_LA2), U[U_LA3].token, "{\"role\":\"admin\"}"), 403,
 	    "forbidden", "Only an admin can grant or change the admin role",
 	    "a moderator promotes to admin");
-	expect_err(c, SEND("PUT", ROLE(U_LA3), U[U_LA3].token, "{\"role\":\"admin\"}"), 403,
+	h_expect_err_msg(c, SEND("PUT", ROLE(U_LA3), U[U_LA3].token, "{\"role\":\"admin\"}"), 403,
 	    "forbidden", "Only an admin can grant or change the admin role",
 	    "a moderator promotes itself");
-	expect_err(c, SEND("PUT", ROLE(U_LA1), U[U_LA3].token, "{\"role\":\"viewer\"}"), 403,
+	h_expect_err_msg(c, SEND("PUT", ROLE(U_LA1), U[U_LA3].token, "{\"role\":\"viewer\"}"), 403,
 	    "forbidden", "Only an admin can grant or change the admin role",
 	    "a moderator demotes the admin");
-	expect_err(c, SEND("DELETE", MEMBER(U_LA1), U[U_LA3].token, NULL), 403, "forbidden",
+	h_expect_err_msg(c, SEND("DELETE", MEMBER(U_LA1), U[U_LA3].token, NULL), 403, "forbidden",
 	    NP, "a moderator removes the admin");
-	expect_err(c, SEND("DELETE", MEMBER(U_LA2), U[U_LA3].token, NULL), 403, "forbidden",
+	h_expect_err_msg(c, SEND("DELETE", MEMBER(U_LA2), U[U_LA3].token, NULL), 403, "forbidden",
 	    NP, "a moderator removes a user");
 	EXPECT(c, str_is(fingerprint(c, o.id), before), "a refused change changed something");
 	/* ... but manages the other roles */
@@ -2025,13 +1993,13 @@ static void t_last_admin_and_moderators(struct h_case *c)
 		    "%s", h_brief(r));
 	expect_audit(c, o.id, U[U_LA3].id, "user_role_updated", U[U_LA2].id,
 	    "metadata = '{\"newRole\":\"viewer\"}'::jsonb");
-	expect_ok(c, SEND("POST", h_printf("%s/users", base), U[U_LA3].token, jbody("userEmail",
+	expect_ok(c, SEND("POST", h_printf("%s/users", base), U[U_LA3].token, h_jbody("userEmail",
 	    U[U_NEWBIE].email, "role", "moderator", NULL)), 201,
 	    "User added to organization successfully", "a moderator adds a moderator");
 	expect_ok(c, SEND("POST", h_printf("%s/leave", base), U[U_NEWBIE].token, NULL), 200,
 	    "You left the organization", "a moderator leaves");
 	expect_audit(c, o.id, U[U_NEWBIE].id, "user_left_organization", U[U_NEWBIE].id, NULL);
-	expect_err(c, SEND("POST", h_printf("%s/leave", base), U[U_NEWBIE].token, NULL), 404,
+	h_expect_err_msg(c, SEND("POST", h_printf("%s/leave", base), U[U_NEWBIE].token, NULL), 404,
 	    "not_found", "Organization not found", "leave twice");
 
 	/* with a second admin the first may go; then the second is the last */
@@ -2044,23 +2012,23 @@ static void t_last_admin_and_moderators(struct h_case *c)
 	expect_ok(c, SEND("POST", h_printf("%s/leave", base), U[U_LA1].token, NULL), 200,
 	    "You left the organization", "la1 leaves");
 	expect_audit(c, o.id, U[U_LA1].id, "user_left_organization", U[U_LA1].id, NULL);
-	expect_err(c, SEND("PUT", ROLE(U_LA2), U[U_LA2].token, "{\"role\":\"user\"}"), 409,
+	h_expect_err_msg(c, SEND("PUT", ROLE(U_LA2), U[U_LA2].token, "{\"role\":\"user\"}"), 409,
 	    "conflict", "The last admin of an organization cannot be demoted",
 	    "la2 is the last admin now");
 	expect_ok(c, SEND("DELETE", MEMBER(U_LA3), U[U_LA2].token, NULL), 200,
 	    "User removed from organization successfully", "the admin removes the moderator");
 	expect_audit(c, o.id, U[U_LA2].id, "user_removed_from_organization", U[U_LA3].id, NULL);
-	expect_err(c, GET(base, U[U_LA3].token), 404, "not_found", "Organization not found",
+	h_expect_err_msg(c, GET(base, U[U_LA3].token), 404, "not_found", "Organization not found",
 	    "a removed member");
-	expect_err(c, GET(base, U[U_LA1].token), 404, "not_found", "Organization not found",
+	h_expect_err_msg(c, GET(base, U[U_LA1].token), 404, "not_found", "Organization not found",
 	    "a member who left");
 	/* an inactive membership is no membership */
-	expect_ok(c, SEND("POST", h_printf("%s/users", base), U[U_LA2].token, jbody("userEmail",
+	expect_ok(c, SEND("POST", h_printf("%s/users", base), U[U_LA2].token, h_jbody("userEmail",
 	    U[U_LA3].email, "role", "viewer", NULL)), 201, "User added to organization successfully",
 	    "add la3 again");
 	PQclear(dbx(c, "UPDATE memberships SET is_active = false WHERE org_id = $1::uuid AND "
 	    "user_id = $2::uuid", 2, P(o.id, U[U_LA3].id)));
-	expect_err(c, GET(base, U[U_LA3].token), 404, "not_found", "Organization not found",
+	h_expect_err_msg(c, GET(base, U[U_LA3].token), 404, "not_found", "Organization not found",
 	    "an inactive membership");
 	r = GET("/api/organizations", U[U_LA3].token);
 	EXPECT(c, r->status == 200 && !list_has(h_jget(r->json, "data.data"), "_id", o.id),
@@ -2148,7 +2116,7 @@ static void t_concurrent_admin_changes(struct h_case *c)
 		struct h_resp *r = member_role(c, o.id, l->id) ?
 		    SEND("PUT", h_printf("/api/organizations/%s/users/%s/role", o.id, l->id), w->token,
 		    "{\"role\":\"admin\"}") : SEND("POST", h_printf("/api/organizations/%s/users", o.id),
-		    w->token, jbody("userEmail", l->email, "role", "admin", NULL));
+		    w->token, h_jbody("userEmail", l->email, "role", "admin", NULL));
 		CHECK(c, r->status == 200 || r->status == 201, "restore the second admin: %s",
 		    h_brief(r));
 	}
@@ -2180,7 +2148,7 @@ static void t_removed_while_waiting(struct h_case *c)
 	pthread_barrier_init(&go, NULL, 1);
 	t[0] = (struct together){ .go = &go, .q = { .method = "POST",
 	    .path = h_printf("/api/organizations/%s/users", o.id), .token = U[U_LA3].token,
-	    .body = jbody("userEmail", U[U_LIMIT].email, "role", "admin", NULL) } };
+	    .body = h_jbody("userEmail", U[U_LIMIT].email, "role", "admin", NULL) } };
 	if (pthread_create(&th, NULL, together_run, &t[0]) != 0) {
 		PQclear(PQexec(db, "ROLLBACK"));
 		CHECK(c, 0, "pthread_create");
@@ -2400,9 +2368,9 @@ static void t_list_scope(struct h_case *c)
 		EXPECT(c, json_object_array_length(h_jget(r->json, "data.data")) == 2 &&
 		    list_has(h_jget(r->json, "data.data"), "_id", A.id) &&
 		    list_has(h_jget(r->json, "data.data"), "_id", B.id), "%s", h_brief(r));
-	expect_err(c, GET("/api/organizations", NULL), 401, "unauthorized", "No token provided",
+	h_expect_err_msg(c, GET("/api/organizations", NULL), 401, "unauthorized", "No token provided",
 	    "the list without a token");
-	expect_err(c, SEND("POST", "/api/organizations", NULL, "{}"), 401, "unauthorized",
+	h_expect_err_msg(c, SEND("POST", "/api/organizations", NULL, "{}"), 401, "unauthorized",
 	    "No token provided", "create without a token");
 }
 
@@ -2435,11 +2403,11 @@ static void t_org_shape(struct h_case *c)
 	struct h_resp *p = GET(h_printf("/api/organizations/subdomain/%s", A.sub), NULL);
 	EXPECT(c, p->status == 200 && json_object_equal(h_jget(p->json, "data"), d),
 	    "the public document differs: %s", h_brief(p));
-	expect_err(c, GET("/api/organizations/subdomain/no_such", NULL), 404, "not_found",
+	h_expect_err_msg(c, GET("/api/organizations/subdomain/no_such", NULL), 404, "not_found",
 	    "Organization not found", "a malformed subdomain");
-	expect_err(c, GET(h_printf("/api/organizations/subdomain/nosuch-%s", tag), NULL), 404,
+	h_expect_err_msg(c, GET(h_printf("/api/organizations/subdomain/nosuch-%s", tag), NULL), 404,
 	    "not_found", "Organization not found", "an unknown subdomain");
-	expect_err(c, GET("/api/organizations/00000000-0000-4000-8000-000000000000",
+	h_expect_err_msg(c, GET("/api/organizations/00000000-0000-4000-8000-000000000000",
 	    U[U_ADMIN].token), 404, "not_found", "Organization not found", "an unknown id");
 }
 

@@ -1006,3 +1006,58 @@ int h_webixctl(struct h_case *c, const char *args, const char *stdin_line, char 
 	    "webixctl %s: a sanitizer report: %s", args, out);
 	return st == -1 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
+
+const char *h_jtext(struct json_object *o)
+{
+	const char *s = h_strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE));
+
+	json_object_put(o);
+	return s;
+}
+
+const char *h_jbody(const char *k, ...)
+{
+	struct json_object *o = json_object_new_object();
+	va_list ap;
+
+	va_start(ap, k);
+	for (; k != NULL; k = va_arg(ap, const char *))
+		json_object_object_add(o, k, json_object_new_string(va_arg(ap, const char *)));
+	va_end(ap);
+	return h_jtext(o);
+}
+
+long h_jint(struct json_object *o, const char *path, long dflt)
+{
+	struct json_object *v = h_jget(o, path);
+
+	return json_object_is_type(v, json_type_int) ? (long)json_object_get_int64(v) : dflt;
+}
+
+int h_streq(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && strcmp(a, b) == 0;
+}
+
+int h_webixctl_ok(struct h_case *c, const char *args, const char *stdin_line)
+{
+	char out[512];
+	int st = h_webixctl(c, args, stdin_line, out, sizeof(out));
+
+	out[strcspn(out, "\n")] = '\0';
+	h_check(c, st == 0, "webixctl %s exited with %d: %s", args, st, out);
+	return st;
+}
+
+int h_expect_err_msg(struct h_case *c, struct h_resp *r, long status, const char *code,
+    const char *msg, const char *what)
+{
+	const char *m;
+
+	if (!h_expect_error(c, r, status, code))
+		return h_check(c, 0, "(%s)", what);
+	m = h_jstr(r->json, "message");
+	return h_check(c, msg == NULL || h_streq(m, msg), "%s: message is '%s', expected '%s'",
+	    what, m ? m : "absent", msg ? msg : "");
+}

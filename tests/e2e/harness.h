@@ -138,12 +138,29 @@ long h_sql_count(struct h_case *c, PGconn *conn, const char *sql, int n, const c
  * (VIEWS_FLUSH_MS). The last count. */
 long h_sql_count_until(struct h_case *c, PGconn *conn, long want, const char *sql, int n,
     const char *const *p);
+/* Small JSON and string helpers shared by the programs (results in the string pool). */
+/* A JSON object of string members: h_jbody("k1", "v1", "k2", "v2", NULL). */
+const char *h_jbody(const char *k, ...) __attribute__((sentinel));
+/* The JSON text of O, which is released. */
+const char *h_jtext(struct json_object *o);
+/* The integer at PATH in O (h_jget), DFLT when absent or not an integer. */
+long h_jint(struct json_object *o, const char *path, long dflt);
+/* Both strings present and equal. */
+int h_streq(const char *a, const char *b);
+
 /* Run `webixctl ARGS` with the stack's configuration (WEBIX_CTL, WEBIX_CONFIG, else
  * $WEBIX_STATE/bin/webixctl and webix.conf), STDIN_LINE on its standard input when not
  * NULL; its output (stdout and stderr) into out. Its exit status, -1 when it could not run
  * (recorded in c). A sanitizer report in the output is recorded as a failure. */
 int h_webixctl(struct h_case *c, const char *args, const char *stdin_line, char *out,
     size_t outsz);
+/* h_webixctl that records a non-zero exit status as a failure (with its first output
+ * line); the status. */
+int h_webixctl_ok(struct h_case *c, const char *args, const char *stdin_line);
+/* An error answer: STATUS, CODE (NULL: any) and the exact MESSAGE (NULL: any); failures
+ * recorded with WHAT. 1 when all match. */
+int h_expect_err_msg(struct h_case *c, struct h_resp *r, long status, const char *code,
+    const char *msg, const char *what);
 /* Move every view queued in Redis into PostgreSQL now (POST /api/_test/views/flush), so
  * that a count can show a request counted none. Records a failure when it cannot. */
 void h_flush_views(struct h_case *c);
