@@ -46,7 +46,8 @@ static const struct db_stmt stmts[S__MAX] = {
 	  "WHERE e.webtoon_id = $1 AND e.org_id = app_org_id() AND ($2 = '' OR e.status = $2)), "
 	  "$5, $3)) END", 5 },
 	/* the read; views.c counts the view */
-	[S_GET] = { "episode_read", "SELECT " E_VIEW " FROM episodes e WHERE " E_OF(e), 2 },
+	[S_GET] = { "episode_read", "SELECT e.view_count || ' ' || (" E_VIEW " - 'viewCount') "
+	  "FROM episodes e WHERE " E_OF(e), 2 },
 	[S_UPDATE] = { "episode_update",
 	  "WITH e AS (UPDATE episodes e SET title = coalesce($3, title), "
 	  "description = CASE WHEN $4::boolean THEN $5 ELSE description END, "
@@ -159,7 +160,7 @@ h_episode_get(struct req *r, struct resp *rs)
 	}
 	long long written = -1;
 	long long extra = r->is_head ? 0 : views_count(r, r->org_id, p[0], p[1], &written);
-	views_reply(r, rs, PQgetvalue(res, 0, 0), extra, written);
+	views_reply_counted(r, rs, PQgetvalue(res, 0, 0), extra, written);
 	PQclear(res);
 	return 0;
 }

@@ -55,15 +55,6 @@ rcache_views_key(const char *org, char *buf, size_t n)
 	org_key("webix:c:w:", org, buf, n);
 }
 
-static char *
-lower_dup(struct arena *a, const char *s)
-{
-	char *d = arena_strdup(a, s ? s : "");
-	for (char *p = d; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	return d;
-}
-
 static const char *
 reply_str(const redisReply *x)
 {
@@ -127,15 +118,15 @@ rcache_lookup(struct req *r)
 	if (qkey == NULL || strlen(r->path) + strlen(qkey) > MAX_KEY_INPUT)
 		return 0;
 	bool with_views = (rt->flags & R_CACHE_VIEWS) != 0;
-	const char *org = lower_dup(&r->arena, r->org_id);
+	const char *org = arena_strdup_lower(&r->arena, r->org_id);
 	char vkey[80], wkey[80];
 	rcache_version_key(org, vkey, sizeof(vkey));
 	rcache_views_key(org, wkey, sizeof(wkey));
 	const char *akey = arena_printf(&r->arena, "webix:c:a:%s:%s:%s:%d:%s", org,
-	    lower_dup(&r->arena, r->user_id), rt->permission ? rt->permission : "",
-	    (rt->flags & R_ANY_STATUS) ? 0 : 1, lower_dup(&r->arena, r->tenant));
+	    arena_strdup_lower(&r->arena, r->user_id), rt->permission ? rt->permission : "",
+	    (rt->flags & R_ANY_STATUS) ? 0 : 1, arena_strdup_lower(&r->arena, r->tenant));
 	const char *rkey = arena_printf(&r->arena, "webix:c:r:%s?%s",
-	    lower_dup(&r->arena, r->path), qkey);
+	    arena_strdup_lower(&r->arena, r->path), qkey);
 	char ks[64], ku[64];
 	authn_revocation_keys(r, ks, ku);
 	struct view_event ev = { 0 };

@@ -17,7 +17,6 @@
 #include "log.h"
 #include "rcache.h"
 #include "util.h"
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,15 +41,6 @@ views_register(void)
 	db_register(&record_stmt, 1);
 }
 
-static char *
-lower_dup(struct arena *a, const char *s)
-{
-	char *d = arena_strdup(a, s);
-	for (char *p = d; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	return d;
-}
-
 static unsigned long long
 now_ms(void)
 {
@@ -66,10 +56,10 @@ views_event(struct req *r, const char *org, const char *webtoon, const char *epi
 	char eid[37];
 	if (util_uuid4(eid) < 0)
 		return -1;
-	ev->org = lower_dup(&r->arena, org);
-	ev->user = r->user_id ? lower_dup(&r->arena, r->user_id) : "-";
-	ev->webtoon = lower_dup(&r->arena, webtoon);
-	ev->episode = episode ? lower_dup(&r->arena, episode) : "-";
+	ev->org = arena_strdup_lower(&r->arena, org);
+	ev->user = r->user_id ? arena_strdup_lower(&r->arena, r->user_id) : "-";
+	ev->webtoon = arena_strdup_lower(&r->arena, webtoon);
+	ev->episode = episode ? arena_strdup_lower(&r->arena, episode) : "-";
 	ev->ms = now_ms();
 	ev->id = arena_strdup(&r->arena, eid);
 	ev->entry = arena_printf(&r->arena, "%s %s %s %s %s %llu", ev->id, ev->org, ev->user,
@@ -123,25 +113,6 @@ views_count(struct req *r, const char *org, const char *webtoon, const char *epi
 	/* counts changed behind the cache's back: drop it once Redis answers */
 	r->app->cache_flush_due = true;
 	return 1;
-}
-
-int
-views_reply(struct req *r, struct resp *rs, const char *data, long long extra,
-    long long written)
-{
-	json_object *o = extra > 0 || written >= 0 ? json_tokener_parse(data) : NULL, *vc;
-	if (o != NULL && json_object_object_get_ex(o, "viewCount", &vc) &&
-	    json_object_is_type(vc, json_type_int)) {
-		long long base = json_object_get_int64(vc);
-		if (written > base)
-			base = written;
-		json_object_object_add(o, "viewCount", json_object_new_int64(base + extra));
-		resp_ok(rs, 200, NULL, o);
-		return 0;
-	}
-	json_object_put(o);
-	resp_ok_raw(r, rs, 200, NULL, data);
-	return 0;
 }
 
 int

@@ -30,13 +30,9 @@ int views_event(struct req *, const char *org, const char *webtoon, const char *
 long long views_count(struct req *, const char *org, const char *webtoon, const char *episode,
     long long *written);
 
-/* Answer 200 with data (JSON text of a webtoon or an episode) whose viewCount is
- * max(its own, written) + extra: what PostgreSQL has and what is queued. Returns 0. */
-int views_reply(struct req *, struct resp *, const char *data, long long extra,
-    long long written);
-
-/* The same for data "<view_count> <JSON object without viewCount>" (as cached): no JSON
- * is parsed, viewCount is put first. */
+/* Answer 200 with data "<view_count> <JSON object without viewCount>" (a webtoon or an
+ * episode, as read and cached) with viewCount = max(view_count, written) + extra: what
+ * PostgreSQL has and what is queued. No JSON is parsed; viewCount is put first. */
 int views_reply_counted(struct req *, struct resp *, const char *data, long long extra,
     long long written);
 

@@ -69,6 +69,16 @@ arena_strdup(struct arena *a, const char *s)
 }
 
 char *
+arena_strdup_lower(struct arena *a, const char *s)
+{
+	char *d = arena_strdup(a, s ? s : "");
+	for (char *p = d; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return d;
+}
+
+char *
 arena_printf(struct arena *a, const char *fmt, ...)
 {
 	va_list ap;

@@ -15,6 +15,8 @@ void   arena_init(struct arena *, size_t chunk);
 void  *arena_alloc(struct arena *, size_t);
 char  *arena_strndup(struct arena *, const char *, size_t);
 char  *arena_strdup(struct arena *, const char *);
+/* A lower-cased (ASCII) copy; NULL copies as "". */
+char  *arena_strdup_lower(struct arena *, const char *);
 char  *arena_printf(struct arena *, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Frees every chunk but the first, which is kept for the next request. */
