@@ -3,6 +3,7 @@
  * token can; when Redis is down the session is checked in PostgreSQL instead. */
 #include "authn.h"
 #include "log.h"
+#include "tokencache.h"
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -50,7 +51,7 @@ authn_require_token(struct req *r, struct resp *rs)
 	if (h == NULL || strncmp(h, "Bearer ", 7) != 0 || h[7] == '\0')
 		return resp_error(r, rs, 401, "unauthorized", "No token provided", NULL);
 	struct access_claims c;
-	if (token_verify_access(&r->app->keys, h + 7, time(NULL), &c) < 0)
+	if (tokencache_verify(&r->app->keys, h + 7, time(NULL), &c) < 0)
 		return invalid(r, rs);
 	r->user_id = arena_strdup(&r->arena, c.user_id);
 	r->session_id = arena_strdup(&r->arena, c.session_id);

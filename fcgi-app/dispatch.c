@@ -131,22 +131,21 @@ dispatch(struct req *r, struct resp *rs, body_reader rd, void *ctx)
 void
 dispatch_log(const struct req *r, const struct resp *rs)
 {
-	json_object *f = json_object_new_object();
-	double ms = (double)(util_now_us() - r->start_us) / 1000.0;
-	json_object_object_add(f, "method", json_object_new_string(r->is_head ? "HEAD" :
-	    r->method ? r->method : ""));
-	json_object_object_add(f, "route", json_object_new_string(r->route ? r->route->pattern :
-	    "(none)"));
-	json_object_object_add(f, "path", json_object_new_string(r->path ? r->path : ""));
-	json_object_object_add(f, "status", json_object_new_int(rs->status));
+	struct logline l;
 	char dur[32];
+	double ms = (double)(util_now_us() - r->start_us) / 1000.0;
 	snprintf(dur, sizeof(dur), "%.3f", ms);
-	json_object_object_add(f, "durationMs", json_object_new_double_s(ms, dur));
-	json_object_object_add(f, "org", r->org_id ? json_object_new_string(r->org_id) : NULL);
-	json_object_object_add(f, "user", r->user_id ? json_object_new_string(r->user_id) : NULL);
-	json_object_object_add(f, "tenant", r->tenant ? json_object_new_string(r->tenant) : NULL);
-	json_object_object_add(f, "ip", json_object_new_string(r->remote_addr ? r->remote_addr : ""));
+	logline_begin(&l, rs->status >= 500 ? LOG_ERROR : LOG_INFO, "request");
+	logline_str(&l, "method", r->is_head ? "HEAD" : r->method ? r->method : "");
+	logline_str(&l, "route", r->route ? r->route->pattern : "(none)");
+	logline_str(&l, "path", r->path ? r->path : "");
+	logline_int(&l, "status", rs->status);
+	logline_raw(&l, "durationMs", dur);
+	logline_str(&l, "org", r->org_id);
+	logline_str(&l, "user", r->user_id);
+	logline_str(&l, "tenant", r->tenant);
+	logline_str(&l, "ip", r->remote_addr ? r->remote_addr : "");
 	if (rs->error_code)
-		json_object_object_add(f, "error", json_object_new_string(rs->error_code));
-	log_json(rs->status >= 500 ? LOG_ERROR : LOG_INFO, "request", f);
+		logline_str(&l, "error", rs->error_code);
+	logline_end(&l);
 }
