@@ -65,7 +65,7 @@ reply_str(const redisReply *x)
  * The lookup, in Redis: the versions, the access and the answer, the revocation keys; on a
  * hit with a view to count, the view is queued in the same step (views.c's keys).
  * KEYS gen, version, view version, access, answer, revoked session, revoked user
- * [, queue, pending, written]; ARGV with-views (0/1) [, entry, field].
+ * [, queue, pending, written]; ARGV with-views (0/1) [, entry].
  * Returns gen, version, view version, the answer on a hit (else nil), revoked (0/1),
  * hit (0/1), pending and written (when counted).
  */
@@ -83,8 +83,8 @@ static const char lookup_lua[] =
 	"local pending, written = false, false "
 	"if hit == 1 and #KEYS == 10 then "
 	"  redis.call('RPUSH', KEYS[8], ARGV[2]) "
-	"  pending = redis.call('HINCRBY', KEYS[9], ARGV[3], 1) "
-	"  written = redis.call('HGET', KEYS[10], ARGV[3]) "
+	"  pending = redis.call('INCR', KEYS[9]) "
+	"  written = redis.call('GET', KEYS[10]) "
 	"end "
 	"return {m[1], m[2], m[3], hit == 1 and m[5] or false, revoked, hit, pending, written}";
 
@@ -134,11 +134,10 @@ rcache_lookup(struct req *r)
 	    views_event(r, org, req_param(r, 1), NULL, &ev) == 0;
 	/* a read that counts a view needs the script (the view is queued only on a hit);
 	 * any other is a plain MGET, cheaper for Redis */
-	const char *argv[16] = { "EVALSHA", lookup_sha(), "10", GEN_KEY, vkey, wkey, akey, rkey,
-	    ks, ku, ev.keys[0], ev.keys[1], ev.keys[2], with_views ? "1" : "0", ev.entry,
-	    ev.field };
+	const char *argv[15] = { "EVALSHA", lookup_sha(), "10", GEN_KEY, vkey, wkey, akey, rkey,
+	    ks, ku, ev.keys[0], ev.keys[1], ev.keys[2], with_views ? "1" : "0", ev.entry };
 	const char *mget[] = { "MGET", GEN_KEY, vkey, wkey, akey, rkey, ks, ku };
-	struct redis_cmdv cmd = count ? (struct redis_cmdv){ 16, argv, NULL } :
+	struct redis_cmdv cmd = count ? (struct redis_cmdv){ 15, argv, NULL } :
 	    (struct redis_cmdv){ 8, mget, NULL };
 	redisReply *x = NULL;
 	if (redis_pipe(&r->app->redis, 1, &cmd, &x) < 0)

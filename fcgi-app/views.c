@@ -1,7 +1,11 @@
 /* views.c — views counted through Redis and written to PostgreSQL in batches.
  *   webix:views:q     list of "<event id> <org> <user|-> <webtoon> <episode|-> <unix ms>"
- *   webix:views:p     hash "w:<webtoon>" / "e:<episode>" → views queued, not yet in PostgreSQL
- *   webix:views:db    hash, same fields → view_count in PostgreSQL after the last flush
+ *   webix:views:p:<f> views of <f> queued, not yet in PostgreSQL; <f> is "w:<webtoon>" or
+ *                     "e:<episode>" (deleted when the flush brings it to 0)
+ *   webix:views:db:<f> view_count of <f> in PostgreSQL as of the last flush that raised it
+ *                     (expires: it only has to outlive the read cache's entries)
+ * One string key per object, not one hash for all: a hash small enough to be a listpack is
+ * searched linearly on every view.
  *   webix:views:lock  held by the one flushing; kept VIEWS_FLUSH_MS after a flush, so the
  *                     workers of all servers flush once per interval between them
  * A batch is written (sql/008 views_record: analytics rows keyed by the event id, view
@@ -23,9 +27,9 @@
 #include <time.h>
 
 #define QUEUE "webix:views:q"
-#define PENDING "webix:views:p"
+#define PENDING "webix:views:p:"
 #define LOCK "webix:views:lock"
-#define DBCOUNT "webix:views:db"
+#define DBCOUNT "webix:views:db:"
 #define BATCH 1000
 #define MAX_ROUNDS 50
 #define ENTRY_MAX 200
@@ -67,8 +71,8 @@ views_event(struct req *r, const char *org, const char *webtoon, const char *epi
 	ev->field = arena_printf(&r->arena, "%c:%s", episode ? 'e' : 'w',
 	    episode ? ev->episode : ev->webtoon);
 	ev->keys[0] = QUEUE;
-	ev->keys[1] = PENDING;
-	ev->keys[2] = DBCOUNT;
+	ev->keys[1] = arena_printf(&r->arena, PENDING "%s", ev->field);
+	ev->keys[2] = arena_printf(&r->arena, DBCOUNT "%s", ev->field);
 	return 0;
 }
 
@@ -80,10 +84,9 @@ views_count(struct req *r, const char *org, const char *webtoon, const char *epi
 	struct view_event ev;
 	if (views_event(r, org, webtoon, episode, &ev) < 0)
 		return 0;
-	const char *entry = ev.entry, *field = ev.field;
-	const char *push[] = { "RPUSH", QUEUE, entry }, *incr[] = { "HINCRBY", PENDING, field, "1" };
-	const char *get[] = { "HGET", DBCOUNT, field };
-	struct redis_cmdv cmds[3] = { { 3, push, NULL }, { 4, incr, NULL }, { 3, get, NULL } };
+	const char *push[] = { "RPUSH", QUEUE, ev.entry }, *incr[] = { "INCR", ev.keys[1] };
+	const char *get[] = { "GET", ev.keys[2] };
+	struct redis_cmdv cmds[3] = { { 3, push, NULL }, { 2, incr, NULL }, { 2, get, NULL } };
 	redisReply *x[3];
 	if (redis_pipe(&r->app->redis, 3, cmds, x) == 0) {
 		bool queued = x[0]->type == REDIS_REPLY_INTEGER;
@@ -186,18 +189,20 @@ cmp_str(const void *a, const void *b)
 }
 
 /* Trim the batch if the queue still starts with it; lower pending counts; note the counts
- * now in PostgreSQL; new list versions. ARGV: first entry, entries, nf, nf × (field,
- * views), nd, nd × (field, count), then (version key, version) pairs. */
+ * now in PostgreSQL; new list versions. KEYS: the queue. ARGV: first entry, entries, the
+ * pending and written key prefixes, the written keys' lifetime (s), nf, nf × (field, views),
+ * nd, nd × (field, count), then (version key, version) pairs. */
 static const char trim_lua[] =
 	"if redis.call('LINDEX', KEYS[1], 0) ~= ARGV[1] then return 0 end "
 	"redis.call('LTRIM', KEYS[1], tonumber(ARGV[2]), -1) "
-	"local i = 4 "
-	"for j = 1, tonumber(ARGV[3]) do "
-	"  if redis.call('HINCRBY', KEYS[2], ARGV[i], -tonumber(ARGV[i + 1])) <= 0 then "
-	"    redis.call('HDEL', KEYS[2], ARGV[i]) end "
+	"local pp, dp, ttl = ARGV[3], ARGV[4], ARGV[5] "
+	"local i = 7 "
+	"for j = 1, tonumber(ARGV[6]) do "
+	"  if redis.call('DECRBY', pp .. ARGV[i], tonumber(ARGV[i + 1])) <= 0 then "
+	"    redis.call('DEL', pp .. ARGV[i]) end "
 	"  i = i + 2 end "
 	"local nd = tonumber(ARGV[i]) i = i + 1 "
-	"for j = 1, nd do redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1]) i = i + 2 end "
+	"for j = 1, nd do redis.call('SET', dp .. ARGV[i], ARGV[i + 1], 'EX', ttl) i = i + 2 end "
 	"while i < #ARGV do redis.call('SET', ARGV[i], ARGV[i + 1]) i = i + 2 end "
 	"return 1";
 
@@ -278,24 +283,29 @@ static int
 trim(struct app *app, const redisReply *list, struct batch *b, const PGresult *counts)
 {
 	int nd = counts ? PQntuples(counts) : 0;
-	int max = 10 + 4 * b->n + 2 * nd; /* fixed, 2 per field, 2 per organization, counts */
+	int max = 12 + 4 * b->n + 2 * nd; /* fixed, 2 per field, 2 per organization, counts */
 	const char **argv = malloc((size_t)max * sizeof(char *));
 	size_t *lens = malloc((size_t)max * sizeof(size_t));
-	char *num = malloc((size_t)(b->n + 2) * 24 + 24), *keys = malloc((size_t)(b->n + 1) * 104);
+	char *num = malloc((size_t)(b->n + 3) * 24 + 24), *keys = malloc((size_t)(b->n + 1) * 104);
 	int argc = 0, nf = 0, rc = -1;
 	if (!argv || !lens || !num || !keys)
 		goto out;
 #define ARG(s, l) (argv[argc] = (s), lens[argc++] = (l))
 	ARG("EVAL", 4);
 	ARG(trim_lua, sizeof(trim_lua) - 1);
-	ARG("3", 1);
+	ARG("1", 1);
 	ARG(QUEUE, strlen(QUEUE));
-	ARG(PENDING, strlen(PENDING));
-	ARG(DBCOUNT, strlen(DBCOUNT));
 	const redisReply *first = list->element[0];
 	ARG(first->str, first->len);
 	char *np = num;
 	int w = sprintf(np, "%zu", list->elements);
+	ARG(np, (size_t)w);
+	np += w + 1;
+	ARG(PENDING, strlen(PENDING));
+	ARG(DBCOUNT, strlen(DBCOUNT));
+	/* the written counts correct cached reads: they must outlive the cache's entries */
+	long ttl = app->cfg->cache_ttl * 2 > 600 ? app->cfg->cache_ttl * 2 : 600;
+	w = sprintf(np, "%ld", ttl);
 	ARG(np, (size_t)w);
 	np += w + 1;
 	int nf_at = argc;
