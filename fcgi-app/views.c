@@ -4,19 +4,24 @@
  *                     "e:<episode>" (deleted when the flush brings it to 0)
  *   webix:views:db:<f> view_count of <f> in PostgreSQL as of the last flush that raised it
  *                     (expires: it only has to outlive the read cache's entries)
- * One string key per object, not one hash for all: a hash small enough to be a listpack is
- * searched linearly on every view.
+ *   webix:views:batch "<entries> <first entry>": the batch being written, until trimmed
  *   webix:views:lock  held by the one flushing; kept VIEWS_FLUSH_MS after a flush, so the
  *                     workers of all servers flush once per interval between them
- * A batch is written (sql/008 views_record: analytics rows keyed by the event id, view
+ * One string key per object, not one hash for all: a hash small enough to be a listpack is
+ * searched linearly on every view.
+ * A batch's views of the same object by the same reader (or by anonymous readers) in the
+ * same second become one analytics row, metric_value = the number of views, with the
+ * first view's event id and time (sql/009): sums over any window, view counts and
+ * distinct readers stay exact, and a popular episode costs PostgreSQL one row per second,
+ * not one per view. The batch is written (views_record: rows keyed by the event id, view
  * counts raised by the rows actually inserted), then — only if the queue still starts with
  * it — trimmed, its pending counts lowered, the new counts noted and its organizations'
  * cached lists invalidated, in one script: a reader sees "in PostgreSQL + pending" move
  * from before to after the batch at once, and cached webtoons need not be dropped. A
- * flush that dies midway leaves the batch queued; the next one writes it again and the
- * event ids make that a no-op. Between a batch's commit and its script (one Redis round
- * trip) a read that misses the cache sees the batch twice, in the row and still pending;
- * the next read is exact again. */
+ * flush that dies midway leaves the batch queued with its size noted; the next one writes
+ * the same entries again, grouped the same way, and the event ids make that a no-op.
+ * Between a batch's commit and its script (one Redis round trip) a read that misses the
+ * cache sees the batch twice, in the row and still pending; the next read is exact again. */
 #include "views.h"
 #include "log.h"
 #include "rcache.h"
@@ -30,7 +35,8 @@
 #define PENDING "webix:views:p:"
 #define LOCK "webix:views:lock"
 #define DBCOUNT "webix:views:db:"
-#define BATCH 1000
+#define INFLIGHT "webix:views:batch"
+#define BATCH 5000
 #define MAX_ROUNDS 50
 #define ENTRY_MAX 200
 
@@ -142,16 +148,18 @@ views_reply_counted(struct req *r, struct resp *rs, const char *data, long long 
 
 /* ---- the flush ---- */
 
-/* One valid queue entry: its organization first (records sort by it), its pending-count
- * field, and the rest as views_record takes it. */
-#define REC 256
-#define REC_FIELD 40
-#define REC_REST 80
+/* One valid queue entry, parsed; after grouping, one analytics row of n views. */
+struct rec {
+	char org[37], user[37], webtoon[37], episode[37], eid[37];   /* user, episode: "-" */
+	char field[40];                                              /* "w:<id>" / "e:<id>" */
+	unsigned long long ms;
+	int n;
+};
 
-/* A queue entry as views_count writes it into rec; false for anything else (skipped, and
+/* A queue entry as views_count writes it, into rec; false for anything else (skipped, and
  * trimmed with its batch). */
 static bool
-valid_entry(const char *s, size_t n, char *rec)
+valid_entry(const char *s, size_t n, struct rec *rec)
 {
 	const char *tok[6];
 	size_t len[6];
@@ -174,11 +182,16 @@ valid_entry(const char *s, size_t n, char *rec)
 	}
 	if (len[5] == 0 || len[5] > 15 || strspn(tok[5], "0123456789") < len[5])
 		return false;
-	snprintf(rec, 37, "%.36s", tok[1]);
+	snprintf(rec->eid, 37, "%.*s", (int)len[0], tok[0]);
+	snprintf(rec->org, 37, "%.*s", (int)len[1], tok[1]);
+	snprintf(rec->user, 37, "%.*s", (int)len[2], tok[2]);
+	snprintf(rec->webtoon, 37, "%.*s", (int)len[3], tok[3]);
+	snprintf(rec->episode, 37, "%.*s", (int)len[4], tok[4]);
 	bool ep = tok[4][0] != '-';
-	snprintf(rec + REC_FIELD, 40, "%c:%.36s", ep ? 'e' : 'w', ep ? tok[4] : tok[3]);
-	snprintf(rec + REC_REST, REC - REC_REST, "%.*s %.*s %.*s %.*s %.*s", (int)len[0], tok[0],
-	    (int)len[2], tok[2], (int)len[3], tok[3], (int)len[4], tok[4], (int)len[5], tok[5]);
+	snprintf(rec->field, sizeof(rec->field), "%c:%s", ep ? 'e' : 'w',
+	    ep ? rec->episode : rec->webtoon);
+	rec->ms = strtoull(tok[5], NULL, 10);
+	rec->n = 1;
 	return true;
 }
 
@@ -188,13 +201,42 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Same organization, reader, object and second: one analytics row. */
+static bool
+same_row(const struct rec *a, const struct rec *b)
+{
+	return a->ms / 1000 == b->ms / 1000 && strcmp(a->org, b->org) == 0 &&
+	    strcmp(a->webtoon, b->webtoon) == 0 && strcmp(a->episode, b->episode) == 0 &&
+	    strcmp(a->user, b->user) == 0;
+}
+
+/* Organization first (views_record takes them per organization), then the row's other
+ * parts, then time and event id: a total order, so the same batch always groups the same
+ * way and its rows keep their event ids when it is written again. */
+static int
+cmp_rec(const void *pa, const void *pb)
+{
+	const struct rec *a = *(const struct rec *const *)pa, *b = *(const struct rec *const *)pb;
+	int c;
+	if ((c = strcmp(a->org, b->org)) || (c = strcmp(a->webtoon, b->webtoon)) ||
+	    (c = strcmp(a->episode, b->episode)) || (c = strcmp(a->user, b->user)))
+		return c;
+	if (a->ms / 1000 != b->ms / 1000)
+		return a->ms / 1000 < b->ms / 1000 ? -1 : 1;
+	if (a->ms != b->ms)
+		return a->ms < b->ms ? -1 : 1;
+	return strcmp(a->eid, b->eid);
+}
+
 /* Trim the batch if the queue still starts with it; lower pending counts; note the counts
- * now in PostgreSQL; new list versions. KEYS: the queue. ARGV: first entry, entries, the
+ * now in PostgreSQL; new list versions; the batch is no longer in flight. KEYS: the queue,
+ * the in-flight note. ARGV: first entry, entries, the
  * pending and written key prefixes, the written keys' lifetime (s), nf, nf × (field, views),
  * nd, nd × (field, count), then (version key, version) pairs. */
 static const char trim_lua[] =
 	"if redis.call('LINDEX', KEYS[1], 0) ~= ARGV[1] then return 0 end "
 	"redis.call('LTRIM', KEYS[1], tonumber(ARGV[2]), -1) "
+	"redis.call('DEL', KEYS[2]) "
 	"local pp, dp, ttl = ARGV[3], ARGV[4], ARGV[5] "
 	"local i = 7 "
 	"for j = 1, tonumber(ARGV[6]) do "
@@ -213,9 +255,10 @@ static const char release_lua[] =
 
 struct batch {
 	char  *orgs, *events;    /* views_record's two array literals */
-	char **fields, **recs;   /* one per valid entry, sorted */
-	char  *store;            /* the records */
-	int    n;                /* valid entries */
+	char **fields;           /* the field of every valid entry (one per view), sorted */
+	struct rec **rows;       /* the analytics rows: rows[0..nrows), sorted */
+	struct rec *store;       /* the parsed entries */
+	int    n, nrows;         /* valid entries (views), rows */
 };
 
 static void
@@ -224,54 +267,65 @@ batch_free(struct batch *b)
 	free(b->orgs);
 	free(b->events);
 	free(b->fields);
-	free(b->recs);
+	free(b->rows);
 	free(b->store);
 	memset(b, 0, sizeof(*b));
 }
 
+/* The first `count` entries of `list`: parsed, grouped into rows, and written out as
+ * views_record's arguments. */
 static int
-batch_build(struct batch *b, const redisReply *list)
+batch_build(struct batch *b, const redisReply *list, size_t count)
 {
-	size_t n = list->elements;
+	size_t n = count;
 	b->orgs = malloc(n * 38 + 3);
-	b->events = malloc(n * (REC - REC_REST + 4) + 3);
-	b->fields = malloc(n * sizeof(char *));
-	b->recs = malloc(n * sizeof(char *));
-	b->store = malloc(n * REC);
-	if (!b->orgs || !b->events || !b->fields || !b->recs || !b->store)
+	b->events = malloc(n * 200 + 3);
+	b->fields = malloc(n * sizeof(char *) + 1);
+	b->rows = malloc(n * sizeof(struct rec *) + 1);
+	b->store = malloc(n * sizeof(struct rec) + 1);
+	if (!b->orgs || !b->events || !b->fields || !b->rows || !b->store)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		const redisReply *e = list->element[i];
-		char *rec = b->store + (size_t)b->n * REC;
+		struct rec *rec = &b->store[b->n];
 		if (e->type != REDIS_REPLY_STRING || e->len > ENTRY_MAX ||
 		    !valid_entry(e->str, e->len, rec)) {
 			log_msg(LOG_WARN, "skipping a malformed entry in the view queue");
 			continue;
 		}
-		b->recs[b->n] = rec;
-		b->fields[b->n++] = rec + REC_FIELD;
+		b->rows[b->n] = rec;
+		b->fields[b->n++] = rec->field;
 	}
 	qsort(b->fields, (size_t)b->n, sizeof(char *), cmp_str);
-	qsort(b->recs, (size_t)b->n, sizeof(char *), cmp_str);
-	/* {org,…} and {"events of the first org","…"}, in the same order */
+	qsort(b->rows, (size_t)b->n, sizeof(struct rec *), cmp_rec);
+	/* views of one row: the first keeps its event id and time, and counts the rest */
+	for (int i = 0; i < b->n; i++) {
+		if (b->nrows > 0 && same_row(b->rows[b->nrows - 1], b->rows[i]))
+			b->rows[b->nrows - 1]->n++;
+		else
+			b->rows[b->nrows++] = b->rows[i];
+	}
+	/* {org,…} and {"rows of the first org","…"}, in the same order */
 	char *o = b->orgs, *ev = b->events;
 	*o++ = '{';
 	*ev++ = '{';
-	for (int i = 0; i < b->n; i++) {
-		bool first = i == 0 || strcmp(b->recs[i], b->recs[i - 1]) != 0;
+	for (int i = 0; i < b->nrows; i++) {
+		const struct rec *x = b->rows[i];
+		bool first = i == 0 || strcmp(x->org, b->rows[i - 1]->org) != 0;
 		if (first) {
 			if (i > 0) {
 				*o++ = ',';
 				*ev++ = '"';
 				*ev++ = ',';
 			}
-			o += sprintf(o, "%s", b->recs[i]);
+			o += sprintf(o, "%s", x->org);
 			*ev++ = '"';
 		} else
 			*ev++ = '\n';
-		ev += sprintf(ev, "%s", b->recs[i] + REC_REST);
+		ev += sprintf(ev, "%s %s %s %s %llu %d", x->eid, x->user, x->webtoon, x->episode,
+		    x->ms, x->n);
 	}
-	if (b->n > 0)
+	if (b->nrows > 0)
 		*ev++ = '"';
 	strcpy(o, "}");
 	strcpy(ev, "}");
@@ -280,7 +334,8 @@ batch_build(struct batch *b, const redisReply *list)
 
 /* The script's arguments: first entry, count, fields with counts, version keys and values. */
 static int
-trim(struct app *app, const redisReply *list, struct batch *b, const PGresult *counts)
+trim(struct app *app, const redisReply *list, size_t count, struct batch *b,
+    const PGresult *counts)
 {
 	int nd = counts ? PQntuples(counts) : 0;
 	int max = 12 + 4 * b->n + 2 * nd; /* fixed, 2 per field, 2 per organization, counts */
@@ -293,12 +348,13 @@ trim(struct app *app, const redisReply *list, struct batch *b, const PGresult *c
 #define ARG(s, l) (argv[argc] = (s), lens[argc++] = (l))
 	ARG("EVAL", 4);
 	ARG(trim_lua, sizeof(trim_lua) - 1);
-	ARG("1", 1);
+	ARG("2", 1);
 	ARG(QUEUE, strlen(QUEUE));
+	ARG(INFLIGHT, strlen(INFLIGHT));
 	const redisReply *first = list->element[0];
 	ARG(first->str, first->len);
 	char *np = num;
-	int w = sprintf(np, "%zu", list->elements);
+	int w = sprintf(np, "%zu", count);
 	ARG(np, (size_t)w);
 	np += w + 1;
 	ARG(PENDING, strlen(PENDING));
@@ -332,10 +388,10 @@ trim(struct app *app, const redisReply *list, struct batch *b, const PGresult *c
 		ARG(PQgetvalue(counts, i, 1), (size_t)PQgetlength(counts, i, 1));
 	}
 	char *kp = keys;
-	for (int i = 0; i < b->n; i++) {
-		if (i > 0 && strcmp(b->recs[i], b->recs[i - 1]) == 0)
+	for (int i = 0; i < b->nrows; i++) {
+		if (i > 0 && strcmp(b->rows[i]->org, b->rows[i - 1]->org) == 0)
 			continue;
-		rcache_views_key(b->recs[i], kp, 80);
+		rcache_views_key(b->rows[i]->org, kp, 80);
 		ARG(kp, strlen(kp));
 		rcache_new_version(kp + 80);
 		ARG(kp + 80, 16);
@@ -353,6 +409,48 @@ out:
 	free(num);
 	free(keys);
 	return rc;
+}
+
+/* How many entries at the head of the queue make the batch: the number noted when a batch
+ * starting with the same entry was written before and not trimmed (a flush that died after
+ * its commit), else all of them, noted now. The same entries group into the same rows with
+ * the same event ids, so writing the batch again adds nothing. 0: Redis failed. */
+static size_t
+batch_count(struct app *app, const redisReply *list)
+{
+	const redisReply *first = list->element[0];
+	const char *get[] = { "GET", INFLIGHT };
+	redisReply *x = redis_cmd(&app->redis, 2, get, NULL);
+	if (x == NULL || (x->type != REDIS_REPLY_STRING && x->type != REDIS_REPLY_NIL)) {
+		freeReplyObject(x);
+		return 0;
+	}
+	size_t count = list->elements;
+	if (x->type == REDIS_REPLY_STRING) {
+		char *end;
+		unsigned long long noted = strtoull(x->str, &end, 10);
+		if (end != x->str && *end == ' ' && first->type == REDIS_REPLY_STRING &&
+		    (size_t)(x->len - (size_t)(end + 1 - x->str)) == first->len &&
+		    memcmp(end + 1, first->str, first->len) == 0 && noted > 0 && noted < count)
+			count = (size_t)noted;
+	}
+	freeReplyObject(x);
+	char head[24];
+	int hn = snprintf(head, sizeof(head), "%zu ", count);
+	size_t vlen = (size_t)hn + (first->type == REDIS_REPLY_STRING ? first->len : 0);
+	char *v = malloc(vlen + 1);
+	if (v == NULL)
+		return 0;
+	memcpy(v, head, (size_t)hn);
+	if (first->type == REDIS_REPLY_STRING)
+		memcpy(v + hn, first->str, first->len);
+	const char *set[] = { "SET", INFLIGHT, v };
+	size_t lens[] = { 3, strlen(INFLIGHT), vlen };
+	x = redis_cmd(&app->redis, 3, set, lens);
+	bool ok = x && x->type == REDIS_REPLY_STATUS;
+	freeReplyObject(x);
+	free(v);
+	return ok ? count : 0;
 }
 
 /* One batch: 1 moved and more may follow, 0 queue empty, -1 stop. *moved += entries. */
@@ -375,9 +473,10 @@ flush_batch(struct app *app, long *moved)
 	memset(&b, 0, sizeof(b));
 	int rc = -1;
 	PGresult *res = NULL;
-	if (batch_build(&b, list) < 0)
+	size_t count = batch_count(app, list);
+	if (count == 0 || batch_build(&b, list, count) < 0)
 		goto out;
-	if (b.n > 0) {
+	if (b.nrows > 0) {
 		struct db *db = &app->db;
 		const char *p[2] = { b.orgs, b.events };
 		if (db_begin(db, NULL, NULL) == DB_OK)
@@ -388,10 +487,10 @@ flush_batch(struct app *app, long *moved)
 			goto out;
 		}
 	}
-	if (trim(app, list, &b, res) < 0)
+	if (trim(app, list, count, &b, res) < 0)
 		goto out;
-	*moved += (long)list->elements;
-	rc = list->elements == BATCH ? 1 : 0;
+	*moved += (long)count;
+	rc = count == BATCH ? 1 : 0;
 out:
 	PQclear(res);
 	batch_free(&b);

@@ -25,6 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* views in analytics: one row may stand for several views of one second (sql/009) */
+#define VIEWS_SUM "SELECT coalesce(sum(metric_value), 0)::bigint FROM analytics"
+
 #define UA "webix-e2e-cache/1.0"
 #define PW "cache-secret-1"
 #define P(...) ((const char *const[]){ __VA_ARGS__ })
@@ -933,7 +936,7 @@ static void t_views(struct h_case *c)
 {
 	struct org o;
 	const char *w1, *w2, *path;
-	const char *cnt = "SELECT count(*) FROM analytics WHERE webtoon_id = $1::uuid AND "
+	const char *cnt = VIEWS_SUM " WHERE webtoon_id = $1::uuid AND "
 	    "episode_id IS NULL AND metric_type = 'webtoon_views'";
 	const char *vc = "SELECT view_count FROM webtoons WHERE id = $1::uuid";
 	struct h_resp *r;
@@ -1000,7 +1003,7 @@ static void t_view_queue(struct h_case *c)
 {
 	struct org o;
 	const char *w, *err = NULL, *ev, *len;
-	const char *rows = "SELECT count(*) FROM analytics WHERE webtoon_id = $1::uuid";
+	const char *rows = VIEWS_SUM " WHERE webtoon_id = $1::uuid";
 	const char *vc = "SELECT view_count FROM webtoons WHERE id = $1::uuid";
 	const char *rec = "SELECT count(*) FROM views_record(ARRAY[$1]::uuid[], ARRAY[$2])";
 	struct h_resp *r;
@@ -1040,13 +1043,76 @@ static void t_view_queue(struct h_case *c)
 	    "views_record for an organization that does not exist");
 }
 
+/* ---- 15: views of one reader in one second are one row; a batch written again after its
+ * commit (size noted in webix:views:batch) adds nothing and loses nothing ---- */
+
+static const char *
+view_entry(struct h_case *c, const char *org, const char *user, const char *w, long long ms)
+{
+	return h_printf("%s %s %s %s - %lld", h_sql_one(c, db, "SELECT gen_random_uuid()", 0, NULL),
+	    org, user, w, ms);
+}
+
+static void t_view_rows(struct h_case *c)
+{
+	struct org o;
+	const char *w, *w2, *err = NULL, *e[3], *len;
+	const char *sum = VIEWS_SUM " WHERE webtoon_id = $1::uuid";
+	const char *rows = "SELECT count(*) FROM analytics WHERE webtoon_id = $1::uuid";
+	const char *vc = "SELECT view_count FROM webtoons WHERE id = $1::uuid";
+	const char *rec = "SELECT count(*) FROM views_record(ARRAY[$1]::uuid[], ARRAY[$2])";
+	long long ms = (long long)time(NULL) * 1000 + 100;   /* .100 of a second */
+
+	NEED_SETUP(c);
+	CHECK(c, db != NULL, "DATABASE_URL is not usable");
+	REQUIRE(mk_org_full(c, &ADM, "vr", &o));
+	REQUIRE((w = mk_webtoon(c, &ADM, o.id, h_printf("rows %s", run_tag))) != NULL);
+	REQUIRE((w2 = mk_webtoon(c, &ADM, o.id, h_printf("rewritten %s", run_tag))) != NULL);
+	h_flush_views(c);
+
+	/* three anonymous views in one second, one in the next, one by a member: three rows */
+	h_redis(c, &err, "RPUSH", "webix:views:q", view_entry(c, o.id, "-", w, ms),
+	    view_entry(c, o.id, "-", w, ms + 500), view_entry(c, o.id, "-", w, ms + 899),
+	    view_entry(c, o.id, "-", w, ms + 1000), view_entry(c, o.id, lower(VIEW.uid), w, ms + 1),
+	    NULL);
+	CHECK(c, err == NULL, "RPUSH: %s", err);
+	h_flush_views(c);
+	EXPECT(c, h_sql_count(c, db, sum, 1, P(w)) == 5 && h_sql_count(c, db, rows, 1, P(w)) == 3 &&
+	    h_sql_count(c, db, vc, 1, P(w)) == 5, "5 views: sum %ld, rows %ld (expected 3), "
+	    "view_count %ld", h_sql_count(c, db, sum, 1, P(w)), h_sql_count(c, db, rows, 1, P(w)),
+	    h_sql_count(c, db, vc, 1, P(w)));
+	EXPECT(c, h_sql_count(c, db, "SELECT count(*) FROM analytics WHERE webtoon_id = $1::uuid "
+	    "AND user_id IS NULL AND metric_value = 3 AND date = to_timestamp($2::bigint / 1000.0)",
+	    2, P(w, h_printf("%lld", ms))) == 1, "the three views of one second are not one row "
+	    "at the time of the first");
+
+	/* a flush that died after its commit: its first two views are in PostgreSQL as one row,
+	 * the queue still holds them and a third came behind */
+	for (int i = 0; i < 3; i++)
+		e[i] = view_entry(c, o.id, "-", w2, ms + i);
+	const char *eid = h_printf("%.36s", e[0]);
+	EXPECT(c, h_sql_count(c, db, rec, 2, P(o.id, h_printf("%s - %s - %lld 2", eid, w2, ms))) == 1,
+	    "views_record: the first write of the batch");
+	h_redis(c, &err, "SET", "webix:views:batch", h_printf("2 %s", e[0]), NULL);
+	h_redis(c, &err, "RPUSH", "webix:views:q", e[0], e[1], e[2], NULL);
+	CHECK(c, err == NULL, "SET/RPUSH: %s", err);
+	h_flush_views(c);
+	EXPECT(c, h_sql_count(c, db, sum, 1, P(w2)) == 3 && h_sql_count(c, db, vc, 1, P(w2)) == 3,
+	    "a batch written again with a view behind it: sum %ld, view_count %ld (expected 3)",
+	    h_sql_count(c, db, sum, 1, P(w2)), h_sql_count(c, db, vc, 1, P(w2)));
+	len = h_redis(c, &err, "LLEN", "webix:views:q", NULL);
+	EXPECT(c, h_streq(len, "0"), "the queue after the flush holds %s entries", len ? len : "?");
+	EXPECT(c, h_redis(c, &err, "GET", "webix:views:batch", NULL) == NULL,
+	    "the in-flight note outlived its batch");
+}
+
 /* ---- 13: upper-case ids name the same organization and webtoon ---- */
 
 static void t_upper_case_ids(struct h_case *c)
 {
 	struct org o;
 	const char *w1, *w2, *t = h_printf("upper renamed %s", run_tag), *U;
-	const char *cnt = "SELECT count(*) FROM analytics WHERE webtoon_id = $1::uuid AND "
+	const char *cnt = VIEWS_SUM " WHERE webtoon_id = $1::uuid AND "
 	    "episode_id IS NULL AND metric_type = 'webtoon_views'";
 	struct h_resp *r;
 
@@ -1136,6 +1202,7 @@ int main(void)
 	h_run("cache_views", t_views);
 	h_run("cache_upper_case_ids", t_upper_case_ids);
 	h_run("view_queue_garbage_and_rewrites", t_view_queue);
+	h_run("view_rows_per_second_and_batch_rewrite", t_view_rows);
 
 	rc = h_finish();
 	if (db != NULL)
