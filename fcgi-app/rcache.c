@@ -14,7 +14,6 @@
 #include "router.h"
 #include "util.h"
 #include <ctype.h>
-#include <openssl/sha.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -61,43 +60,10 @@ reply_str(const redisReply *x)
 	return x && x->type == REDIS_REPLY_STRING ? x->str : NULL;
 }
 
-/*
- * The lookup, in Redis: the versions, the access and the answer, the revocation keys; on a
- * hit with a view to count, the view is queued in the same step (views.c's keys).
- * KEYS gen, version, view version, access, answer, revoked session, revoked user
- * [, queue, pending, written]; ARGV with-views (0/1) [, entry].
- * Returns gen, version, view version, the answer on a hit (else nil), revoked (0/1),
- * hit (0/1), pending and written (when counted).
- */
-static const char lookup_lua[] =
-	"local m = redis.call('MGET', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]) "
-	"local revoked = (m[6] or m[7]) and 1 or 0 "
-	"local hit = 0 "
-	"if revoked == 0 and m[1] and m[2] and m[4] and m[5] then "
-	"  local atag = m[1] .. ' ' .. m[2] "
-	"  local tag = atag "
-	"  if ARGV[1] == '1' then tag = m[3] and (atag .. ' ' .. m[3]) or nil end "
-	"  if tag and m[4] == atag and string.sub(m[5], 1, #tag + 1) == tag .. '\\n' then "
-	"    hit = 1 end "
-	"end "
-	"local pending, written = false, false "
-	"if hit == 1 and #KEYS == 10 then "
-	"  redis.call('RPUSH', KEYS[8], ARGV[2]) "
-	"  pending = redis.call('INCR', KEYS[9]) "
-	"  written = redis.call('GET', KEYS[10]) "
-	"end "
-	"return {m[1], m[2], m[3], hit == 1 and m[5] or false, revoked, hit, pending, written}";
-
-static const char *
-lookup_sha(void)
+static long long
+reply_ll(const redisReply *x, long long none)
 {
-	static char sha[41];
-	if (sha[0] == '\0') {
-		unsigned char md[SHA_DIGEST_LENGTH];
-		SHA1((const unsigned char *)lookup_lua, sizeof(lookup_lua) - 1, md);
-		util_hex(md, sizeof(md), sha);
-	}
-	return sha;
+	return x && x->type == REDIS_REPLY_STRING ? strtoll(x->str, NULL, 10) : none;
 }
 
 int
@@ -132,42 +98,27 @@ rcache_lookup(struct req *r)
 	struct view_event ev = { 0 };
 	bool count = (rt->flags & R_CACHE_COUNT) && !r->is_head &&
 	    views_event(r, org, req_param(r, 1), NULL, &ev) == 0;
-	/* a read that counts a view needs the script (the view is queued only on a hit);
-	 * any other is a plain MGET, cheaper for Redis */
-	const char *argv[15] = { "EVALSHA", lookup_sha(), "10", GEN_KEY, vkey, wkey, akey, rkey,
-	    ks, ku, ev.keys[0], ev.keys[1], ev.keys[2], with_views ? "1" : "0", ev.entry };
-	const char *mget[] = { "MGET", GEN_KEY, vkey, wkey, akey, rkey, ks, ku };
-	struct redis_cmdv cmd = count ? (struct redis_cmdv){ 15, argv, NULL } :
-	    (struct redis_cmdv){ 8, mget, NULL };
+	/* One MGET: the versions, the access and the answer, the revocation keys, and for a
+	 * read that counts a view the object's queued and written views. On a hit the view is
+	 * then sent without waiting (views_queue_sent): no script, one round trip. */
+	const char *mget[] = { "MGET", GEN_KEY, vkey, wkey, akey, rkey, ks, ku,
+	    ev.keys[1], ev.keys[2] };
+	int nkeys = count ? 9 : 7;
+	struct redis_cmdv cmd = { nkeys + 1, mget, NULL };
 	redisReply *x = NULL;
 	if (redis_pipe(&r->app->redis, 1, &cmd, &x) < 0)
 		return 0;
-	if (count && x->type == REDIS_REPLY_ERROR && strncmp(x->str, "NOSCRIPT", 8) == 0) {
-		/* Redis (re)started: load the script by sending it once */
-		freeReplyObject(x);
-		argv[0] = "EVAL";
-		argv[1] = lookup_lua;
-		if (redis_pipe(&r->app->redis, 1, &cmd, &x) < 0)
-			return 0;
-	}
-	if (x->type != REDIS_REPLY_ARRAY || x->elements != (count ? 8u : 7u)) {
+	if (x->type != REDIS_REPLY_ARRAY || x->elements != (size_t)nkeys) {
 		if (x->type == REDIS_REPLY_ERROR)
 			log_msg(LOG_ERROR, "read cache lookup failed: %s", x->str);
 		freeReplyObject(x);
 		return 0;
 	}
 	const char *gen = reply_str(x->element[0]), *ver = reply_str(x->element[1]);
-	const char *views = reply_str(x->element[2]);
-	/* the script answers [gen, ver, views, answer if hit, revoked, hit, pending, written];
-	 * MGET [gen, ver, views, access, answer, revoked session, revoked user] */
-	const redisReply *rv = x->element[count ? 3 : 4];
-	const char *access = count ? NULL : reply_str(x->element[3]);
-	if (count)
-		r->rc_revoked = x->element[4]->type == REDIS_REPLY_INTEGER &&
-		    x->element[4]->integer != 0;
-	else
-		r->rc_revoked = x->element[5]->type != REDIS_REPLY_NIL ||
-		    x->element[6]->type != REDIS_REPLY_NIL;
+	const char *views = reply_str(x->element[2]), *access = reply_str(x->element[3]);
+	const redisReply *rv = x->element[4];
+	r->rc_revoked = x->element[5]->type != REDIS_REPLY_NIL ||
+	    x->element[6]->type != REDIS_REPLY_NIL;
 	r->rc_akey = akey;
 	r->rc_rkey = rkey;
 	if (gen && ver && (views || !with_views)) {
@@ -175,8 +126,7 @@ rcache_lookup(struct req *r)
 		r->rc_tag = with_views ? arena_printf(&r->arena, "%s %s", r->rc_atag, views) :
 		    r->rc_atag;
 	}
-	bool access_ok = count ? x->element[5]->type == REDIS_REPLY_INTEGER &&
-	    x->element[5]->integer == 1 : access && r->rc_atag && strcmp(access, r->rc_atag) == 0;
+	bool access_ok = access && r->rc_atag && strcmp(access, r->rc_atag) == 0;
 	int hit = 0;
 	if (r->rc_tag && access_ok && !r->rc_revoked && rv->type == REDIS_REPLY_STRING) {
 		size_t tl = strlen(r->rc_tag);
@@ -189,12 +139,12 @@ rcache_lookup(struct req *r)
 			r->cached = d;
 		}
 	}
-	if (count && x->element[6]->type == REDIS_REPLY_INTEGER) {
-		/* queued with the hit: however the C side judges it, the view is counted */
+	if (hit && count && views_queue_sent(r, &ev) == 0) {
+		/* what is queued (this view included) and what was written, as of the MGET */
+		long long pending = reply_ll(x->element[7], 0);
 		r->rc_counted = true;
-		r->rc_pending = x->element[6]->integer;
-		r->rc_written = x->element[7]->type == REDIS_REPLY_STRING ?
-		    strtoll(x->element[7]->str, NULL, 10) : -1;
+		r->rc_pending = (pending > 0 ? pending : 0) + 1;
+		r->rc_written = reply_ll(x->element[8], -1);
 	}
 	freeReplyObject(x);
 	return hit;

@@ -14,7 +14,10 @@
  * r->cached holds the data JSON and access is granted as it was when cached; 0: a miss
  * (also when the cache is off or Redis is away), remembered for rcache_store. The same
  * round trip reads the caller's revocation keys: r->rc_revoked 1/0, or -1 when not read
- * (pass it to authn_finish before answering anything).
+ * (pass it to authn_finish before answering anything). On an R_CACHE_COUNT route it also
+ * reads the object's queued and written views, and a hit sends its view to the queue
+ * without waiting (r->rc_counted, rc_pending with this view, rc_written; a miss counts
+ * nothing: the handler counts the view once the read succeeded).
  */
 int  rcache_lookup(struct req *);
 /* After a miss answered 200: keep data and the caller's access under the versions the

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "rcache.h"
 #include "util.h"
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,140 @@ views_event(struct req *r, const char *org, const char *webtoon, const char *epi
 	return 0;
 }
 
+/* A view straight into PostgreSQL, in a transaction of its own (Redis away or refusing):
+ * line is "<event id> <user|-> <webtoon> <episode|-> <ms>". 0, or -1 (logged). */
+static int
+record_now(struct app *app, const char *org, const char *user, const char *line)
+{
+	struct db *db = &app->db;
+	char orgs[40];
+	char *events = malloc(strlen(line) + 5);
+	if (events == NULL)
+		return -1;
+	snprintf(orgs, sizeof(orgs), "{%s}", org);
+	sprintf(events, "{\"%s\"}", line);
+	const char *p[2] = { orgs, events };
+	PGresult *res = NULL;
+	if (db_begin(db, org, user) == DB_OK)
+		res = db_exec_commit(db, &record_stmt, p);
+	free(events);
+	if (res == NULL) {
+		log_msg(LOG_ERROR, "a view (%s) could not be recorded (Redis and PostgreSQL "
+		    "failed: %s)", line, db->msg);
+		return -1;
+	}
+	PQclear(res);
+	/* counts changed behind the cache's back: drop it once Redis answers */
+	app->cache_flush_due = true;
+	return 0;
+}
+
+/* The view counted in a pending key was not queued: take it back (best effort). */
+static void
+undo_pending(struct app *app, const char *pkey)
+{
+	const char *argv[] = { "DECR", pkey };
+	freeReplyObject(redis_cmd(&app->redis, 2, argv, NULL));
+}
+
+/* ---- views queued without waiting (a cache hit) ---- */
+
+/* A view sent to Redis whose replies are not read yet; kept to write it to PostgreSQL if
+ * Redis did not take it. */
+struct deferred {
+	char org[37], user[37];
+	char line[ENTRY_MAX];
+	char pkey[80];          /* its pending-count key */
+	bool incr_done;         /* the INCR of pkey went through (undone if the view did not) */
+};
+
+#define MAX_RESCUE 64
+static struct deferred *rescue[MAX_RESCUE];
+static int nrescue;
+
+static void
+deferred_done(void *ctx, redisReply **x, int n)
+{
+	struct deferred *d = ctx;
+	(void)n;
+	if (x != NULL && x[0] != NULL && x[0]->type == REDIS_REPLY_INTEGER) {
+		free(d);
+		return;
+	}
+	if (x == NULL) {
+		/* the connection went before the replies: Redis took the view or lost it with
+		 * its last second (the durability of the queue); writing it too could count it
+		 * twice */
+		log_msg(LOG_WARN, "a view sent to Redis is unconfirmed (connection lost): %s",
+		    d->line);
+		free(d);
+		return;
+	}
+	log_msg(LOG_WARN, "Redis refused a view (%s); it goes to PostgreSQL",
+	    x[0] && x[0]->type == REDIS_REPLY_ERROR ? x[0]->str : "unexpected reply");
+	d->incr_done = x[1] != NULL && x[1]->type == REDIS_REPLY_INTEGER;
+	if (nrescue == MAX_RESCUE) {
+		log_msg(LOG_ERROR, "a view (%s) is lost: Redis did not take it and %d others wait "
+		    "for PostgreSQL", d->line, MAX_RESCUE);
+		free(d);
+		return;
+	}
+	rescue[nrescue++] = d;
+}
+
+int
+views_queue_sent(struct req *r, const struct view_event *ev)
+{
+	struct deferred *d = malloc(sizeof(*d));
+	if (d == NULL)
+		return -1;
+	snprintf(d->org, sizeof(d->org), "%s", ev->org);
+	snprintf(d->user, sizeof(d->user), "%s", ev->user[0] == '-' ? "" : ev->user);
+	snprintf(d->line, sizeof(d->line), "%s %s %s %s %llu", ev->id, ev->user, ev->webtoon,
+	    ev->episode, ev->ms);
+	snprintf(d->pkey, sizeof(d->pkey), "%s", ev->keys[1]);
+	d->incr_done = false;
+	const char *push[] = { "RPUSH", QUEUE, ev->entry }, *incr[] = { "INCR", ev->keys[1] };
+	struct redis_cmdv cmds[2] = { { 3, push, NULL }, { 2, incr, NULL } };
+	if (redis_send(&r->app->redis, 2, cmds, deferred_done, d) < 0) {
+		free(d);
+		return -1;
+	}
+	return 0;
+}
+
+bool
+views_unsent(const struct app *app)
+{
+	return app->redis.nowed > 0;
+}
+
+void
+views_settle(struct app *app)
+{
+	if (app->redis.nowed > 0)
+		redis_settle(&app->redis);
+	views_rescue_due(app);
+}
+
+void
+views_rescue_due(struct app *app)
+{
+	if (nrescue == 0 || app->db.in_tx)
+		return;
+	struct deferred *todo[MAX_RESCUE];
+	int n = nrescue;
+	memcpy(todo, rescue, sizeof(todo[0]) * (size_t)n);
+	nrescue = 0;            /* Redis calls below may add more, for the next time */
+	for (int i = 0; i < n; i++) {
+		struct deferred *d = todo[i];
+		(void)record_now(app, d->org, d->user[0] ? d->user : NULL, d->line);
+		if (d->incr_done)
+			undo_pending(app, d->pkey);
+		free(d);
+	}
+}
+
 long long
 views_count(struct req *r, const char *org, const char *webtoon, const char *episode,
     long long *written)
@@ -100,28 +235,18 @@ views_count(struct req *r, const char *org, const char *webtoon, const char *epi
 		    x[1]->integer : 1;
 		if (x[2]->type == REDIS_REPLY_STRING)
 			*written = strtoll(x[2]->str, NULL, 10);
+		bool counted = x[1]->type == REDIS_REPLY_INTEGER;
 		for (int i = 0; i < 3; i++)
 			freeReplyObject(x[i]);
 		if (queued)
 			return pending;
+		if (counted)
+			undo_pending(r->app, ev.keys[1]);
 	}
 	/* Redis away: the view goes to PostgreSQL now, in a transaction of its own */
-	struct db *db = &r->app->db;
-	const char *p[2] = { arena_printf(&r->arena, "{%s}", ev.org),
-	    arena_printf(&r->arena, "{\"%s %s %s %s %llu\"}", ev.id, ev.user, ev.webtoon,
-	    ev.episode, ev.ms) };
-	PGresult *res = NULL;
-	if (db_begin(db, org, r->user_id) == DB_OK)
-		res = db_exec_commit(db, &record_stmt, p);
-	if (res == NULL) {
-		log_msg(LOG_ERROR, "a view of %s could not be recorded (Redis and PostgreSQL "
-		    "failed: %s)", episode ? episode : webtoon, db->msg);
-		return 0;
-	}
-	PQclear(res);
-	/* counts changed behind the cache's back: drop it once Redis answers */
-	r->app->cache_flush_due = true;
-	return 1;
+	const char *line = arena_printf(&r->arena, "%s %s %s %s %llu", ev.id, ev.user, ev.webtoon,
+	    ev.episode, ev.ms);
+	return record_now(r->app, ev.org, r->user_id, line) == 0 ? 1 : 0;
 }
 
 int
@@ -490,7 +615,7 @@ flush_batch(struct app *app, long *moved)
 	if (trim(app, list, count, &b, res) < 0)
 		goto out;
 	*moved += (long)count;
-	rc = count == BATCH ? 1 : 0;
+	rc = count == BATCH || count < list->elements ? 1 : 0;   /* more behind it */
 out:
 	PQclear(res);
 	batch_free(&b);
@@ -529,7 +654,10 @@ views_flush_due(struct app *app)
 	app->views_next_us = now + (uint64_t)app->cfg->views_flush_ms * 1000u;
 	if (app->db.in_tx || redis_ensure(&app->redis) < 0)
 		return;
-	flush(app, app->cfg->views_flush_ms);
+	/* a batch is thousands of small blocks (hiredis' reply): give the pages back, so a
+	 * worker's memory stays flat instead of keeping its largest batch for good */
+	if (flush(app, app->cfg->views_flush_ms) > BATCH / 10)
+		malloc_trim(0);
 }
 
 long

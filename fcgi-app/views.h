@@ -30,6 +30,23 @@ int views_event(struct req *, const char *org, const char *webtoon, const char *
 long long views_count(struct req *, const char *org, const char *webtoon, const char *episode,
     long long *written);
 
+/*
+ * Queue the view ev without waiting for Redis (the read cache's hit, whose lookup already
+ * read the counts): RPUSH and INCR leave with the next Redis command of this worker (the
+ * next request's lookup: one write, one read) or with views_settle when it goes idle. A
+ * view Redis refused is written to PostgreSQL between requests. 0 queued; -1 not (Redis
+ * unreachable: count it with views_count instead).
+ */
+int views_queue_sent(struct req *, const struct view_event *ev);
+/* Views queued by views_queue_sent that have not left for Redis or not been confirmed. */
+bool views_unsent(const struct app *);
+/* When this worker would otherwise sleep: send them, read the replies, and write to
+ * PostgreSQL those Redis refused (no transaction open). */
+void views_settle(struct app *);
+/* Between requests: write to PostgreSQL the views Redis refused (their replies already
+ * read by a later Redis call). */
+void views_rescue_due(struct app *);
+
 /* Answer 200 with data "<view_count> <JSON object without viewCount>" (a webtoon or an
  * episode, as read and cached) with viewCount = max(view_count, written) + extra: what
  * PostgreSQL has and what is queued. No JSON is parsed; viewCount is put first. */

@@ -158,10 +158,17 @@ worker_main(const struct config *cfg, int listen_fd, int ready_fd, pid_t master)
 		if (stop_requested || getppid() != master)
 			break;
 		struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
-		struct timespec tick = { 1, 0 };
-		int pr = ppoll(&pfd, 1, &tick, &waitmask);
+		struct timespec tick = { 1, 0 }, now = { 0, 0 };
+		/* Views counted on cache hits leave with the next request's Redis call; when no
+		 * request waits, they are sent (and confirmed) before this worker sleeps. */
+		bool unsent = views_unsent(&app);
+		int pr = ppoll(&pfd, 1, unsent ? &now : &tick, &waitmask);
 		if (stop_requested)
 			break;
+		if (pr == 0 && unsent) {
+			views_settle(&app);
+			continue;
+		}
 		if (pr > 0 && (pfd.revents & POLLIN)) {
 			if (FCGX_Accept_r(&fr) == 0) {
 				handle(&r, &fr);
@@ -170,10 +177,13 @@ worker_main(const struct config *cfg, int listen_fd, int ready_fd, pid_t master)
 				usleep(100000);
 			}
 		}
-		/* between requests (and at least every second): queued views, missed invalidations */
+		/* between requests (and at least every second): views Redis refused, queued
+		 * views, missed invalidations */
+		views_rescue_due(&app);
 		rcache_due(&app);
 		views_flush_due(&app);
 	}
+	views_settle(&app);
 	FCGX_Free(&fr, 0);
 	db_close(&app.db);
 	redis_close(&app.redis);

@@ -1,4 +1,6 @@
-/* redis.c — hiredis wrapper: parse REDIS_URL, timeouts, reconnect with back-off. */
+/* redis.c — hiredis wrapper: parse REDIS_URL, timeouts, reconnect with back-off, and
+ * commands whose replies are read later (redis_send): every function here that reads a
+ * reply first reads the ones still owed, so replies never go to the wrong command. */
 #include "redis.h"
 #include "log.h"
 #include "util.h"
@@ -14,12 +16,73 @@ redis_init(struct redis *r, const char *url, long timeout_ms)
 	r->timeout_ms = timeout_ms;
 }
 
+/* The connection is gone: the replies still owed will never come. */
+static void
+owed_lost(struct redis *r)
+{
+	int n = r->nowed;
+	struct redis_owed o[REDIS_MAX_OWED];
+	memcpy(o, r->owed, sizeof(o[0]) * (size_t)n);
+	r->nowed = 0;
+	for (int i = 0; i < n; i++)
+		o[i].fn(o[i].ctx, NULL, o[i].n);
+}
+
 void
 redis_close(struct redis *r)
 {
 	if (r->c)
 		redisFree(r->c);
 	r->c = NULL;
+	owed_lost(r);
+}
+
+void
+redis_settle(struct redis *r)
+{
+	while (r->nowed > 0) {
+		struct redis_owed o = r->owed[0];
+		redisReply *x[REDIS_MAX_SEND] = { NULL };
+		bool ok = r->c != NULL;
+		for (int i = 0; ok && i < o.n; i++) {
+			void *p = NULL;
+			ok = redisGetReply(r->c, &p) == REDIS_OK && p != NULL;
+			x[i] = p;
+		}
+		if (!ok) {
+			for (int i = 0; i < o.n; i++)
+				freeReplyObject(x[i]);
+			snprintf(r->err, sizeof(r->err), "%s", r->c && r->c->errstr[0] ?
+			    r->c->errstr : "connection lost");
+			log_msg(LOG_WARN, "redis: replies of commands sent earlier lost: %s", r->err);
+			redis_close(r);     /* this group too: it is still owed[0] */
+			return;
+		}
+		memmove(r->owed, r->owed + 1, sizeof(r->owed[0]) * (size_t)(r->nowed - 1));
+		r->nowed--;
+		o.fn(o.ctx, x, o.n);
+		for (int i = 0; i < o.n; i++)
+			freeReplyObject(x[i]);
+	}
+}
+
+int
+redis_send(struct redis *r, int n, const struct redis_cmdv *cmds, redis_owed_fn *fn, void *ctx)
+{
+	if (n < 1 || n > REDIS_MAX_SEND)
+		return -1;
+	if (r->nowed == REDIS_MAX_OWED)
+		redis_settle(r);
+	if (redis_ensure(r) < 0)
+		return -1;
+	for (int i = 0; i < n; i++)
+		if (redisAppendCommandArgv(r->c, cmds[i].argc, cmds[i].argv, cmds[i].lens) != REDIS_OK) {
+			snprintf(r->err, sizeof(r->err), "out of memory");
+			redis_close(r);     /* part of the group may be in the buffer: start over */
+			return -1;
+		}
+	r->owed[r->nowed++] = (struct redis_owed){ fn, ctx, n };
+	return 0;
 }
 
 struct rurl { char host[256]; int port; char path[256]; char pass[256]; int db; };
@@ -131,7 +194,21 @@ redis_cmd(struct redis *r, int argc, const char **argv, const size_t *lens)
 {
 	if (redis_ensure(r) < 0)
 		return NULL;
-	redisReply *x = redisCommandArgv(r->c, argc, argv, lens);
+	redisReply *x = NULL;
+	if (r->nowed > 0) {
+		/* the commands sent before go out in the same write as this one */
+		if (redisAppendCommandArgv(r->c, argc, argv, lens) != REDIS_OK) {
+			redis_close(r);
+			return NULL;
+		}
+		redis_settle(r);
+		if (r->c == NULL)
+			return NULL;
+		void *p = NULL;
+		if (redisGetReply(r->c, &p) == REDIS_OK)
+			x = p;
+	} else
+		x = redisCommandArgv(r->c, argc, argv, lens);
 	if (x == NULL || r->c->err) {
 		snprintf(r->err, sizeof(r->err), "%s", r->c->errstr);
 		log_msg(LOG_WARN, "redis command failed: %s", r->err);
@@ -152,6 +229,10 @@ redis_pipe(struct redis *r, int n, const struct redis_cmdv *cmds, redisReply **o
 	for (int i = 0; i < n; i++)
 		if (redisAppendCommandArgv(r->c, cmds[i].argc, cmds[i].argv, cmds[i].lens) != REDIS_OK)
 			goto fail;
+	/* replies owed to commands sent before come first (one write carries them all) */
+	redis_settle(r);
+	if (r->c == NULL)
+		return -1;
 	for (int i = 0; i < n; i++) {
 		void *x = NULL;
 		if (redisGetReply(r->c, &x) != REDIS_OK || x == NULL)

@@ -1106,6 +1106,49 @@ static void t_view_rows(struct h_case *c)
 	    "the in-flight note outlived its batch");
 }
 
+/* ---- 16: a view sent on a cache hit that Redis refuses is written to PostgreSQL ---- */
+
+static void t_view_refused_on_hit(struct h_case *c)
+{
+	struct org o;
+	const char *w, *path, *err = NULL;
+	const char *sum = VIEWS_SUM " WHERE webtoon_id = $1::uuid";
+	const char *vc = "SELECT view_count FROM webtoons WHERE id = $1::uuid";
+	struct h_resp *r;
+
+	NEED_SETUP(c);
+	CHECK(c, db != NULL, "DATABASE_URL is not usable");
+	REQUIRE(mk_org_full(c, &ADM, "vh", &o));
+	REQUIRE((w = mk_webtoon(c, &ADM, o.id, h_printf("refused %s", run_tag))) != NULL);
+	path = w_path(o.id, w);
+	r = rd(c, &VIEW, NULL, path, NULL);
+	r = rd(c, &VIEW, NULL, path, NULL);
+	CHECK(c, r->status == 200 && h_jint(r->json, "data.viewCount", -1) == 2, "2 reads: %s",
+	    h_brief(r));
+	CHECK(c, entry_current(c, o.id, &VIEW, "", path, NULL, 0), "the webtoon is not cached");
+	h_flush_views(c);
+	/* the queue is not a list for a moment: RPUSH answers WRONGTYPE, reads still work */
+	h_redis(c, &err, "DEL", "webix:views:q", NULL);
+	h_redis(c, &err, "SET", "webix:views:q", "not a list", NULL);
+	CHECK(c, err == NULL, "SET: %s", err);
+	r = rd(c, &VIEW, NULL, path, NULL);
+	EXPECT(c, r->status == 200 && h_jint(r->json, "data.viewCount", -1) == 3,
+	    "the hit while Redis refuses the view: %s", h_brief(r));
+	long got = h_sql_count_until(c, db, 3, sum, 1, P(w));
+	h_redis(c, &err, "DEL", "webix:views:q", NULL);
+	EXPECT(c, got == 3 && h_sql_count(c, db, vc, 1, P(w)) == 3,
+	    "the refused view is not in PostgreSQL: analytics %ld, view_count %ld (expected 3)",
+	    got, h_sql_count(c, db, vc, 1, P(w)));
+	/* and counting goes on through Redis */
+	r = rd(c, &VIEW, NULL, path, NULL);
+	EXPECT(c, r->status == 200 && h_jint(r->json, "data.viewCount", -1) == 4, "after: %s",
+	    h_brief(r));
+	h_flush_views(c);
+	EXPECT(c, h_sql_count(c, db, sum, 1, P(w)) == 4 && h_sql_count(c, db, vc, 1, P(w)) == 4,
+	    "after: analytics %ld, view_count %ld (expected 4)", h_sql_count(c, db, sum, 1, P(w)),
+	    h_sql_count(c, db, vc, 1, P(w)));
+}
+
 /* ---- 13: upper-case ids name the same organization and webtoon ---- */
 
 static void t_upper_case_ids(struct h_case *c)
@@ -1203,6 +1246,7 @@ int main(void)
 	h_run("cache_upper_case_ids", t_upper_case_ids);
 	h_run("view_queue_garbage_and_rewrites", t_view_queue);
 	h_run("view_rows_per_second_and_batch_rewrite", t_view_rows);
+	h_run("view_refused_by_redis_on_a_hit", t_view_refused_on_hit);
 
 	rc = h_finish();
 	if (db != NULL)
