@@ -160,7 +160,9 @@ worker_main(const struct config *cfg, int listen_fd, int ready_fd, pid_t master)
 		struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
 		struct timespec tick = { 1, 0 }, now = { 0, 0 };
 		/* Views counted on cache hits leave with the next request's Redis call; when no
-		 * request waits, they are sent (and confirmed) before this worker sleeps. */
+		 * request waits, they are sent (and confirmed) before this worker sleeps. Requests
+		 * that use no Redis cannot hold them back long: views_flush_due below talks to
+		 * Redis at least every VIEWS_FLUSH_MS. */
 		bool unsent = views_unsent(&app);
 		int pr = ppoll(&pfd, 1, unsent ? &now : &tick, &waitmask);
 		if (stop_requested)
