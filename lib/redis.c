@@ -192,31 +192,9 @@ fail:
 redisReply *
 redis_cmd(struct redis *r, int argc, const char **argv, const size_t *lens)
 {
-	if (redis_ensure(r) < 0)
-		return NULL;
-	redisReply *x = NULL;
-	if (r->nowed > 0) {
-		/* the commands sent before go out in the same write as this one */
-		if (redisAppendCommandArgv(r->c, argc, argv, lens) != REDIS_OK) {
-			redis_close(r);
-			return NULL;
-		}
-		redis_settle(r);
-		if (r->c == NULL)
-			return NULL;
-		void *p = NULL;
-		if (redisGetReply(r->c, &p) == REDIS_OK)
-			x = p;
-	} else
-		x = redisCommandArgv(r->c, argc, argv, lens);
-	if (x == NULL || r->c->err) {
-		snprintf(r->err, sizeof(r->err), "%s", r->c->errstr);
-		log_msg(LOG_WARN, "redis command failed: %s", r->err);
-		freeReplyObject(x);
-		redis_close(r);
-		return NULL;
-	}
-	return x;
+	struct redis_cmdv cmd = { argc, argv, lens };
+	redisReply *x;
+	return redis_pipe(r, 1, &cmd, &x) == 0 ? x : NULL;
 }
 
 int
