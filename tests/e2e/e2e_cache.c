@@ -1046,6 +1046,16 @@ static void t_view_queue(struct h_case *c)
 /* ---- 15: views of one reader in one second are one row; a batch written again after its
  * commit (size noted in webix:views:batch) adds nothing and loses nothing ---- */
 
+/* The views of webtoon w in PostgreSQL, summed over analytics and in view_count: both want. */
+static void
+expect_written(struct h_case *c, const char *w, long want, const char *what)
+{
+	long sum = h_sql_count(c, db, VIEWS_SUM " WHERE webtoon_id = $1::uuid", 1, P(w));
+	long vc = h_sql_count(c, db, "SELECT view_count FROM webtoons WHERE id = $1::uuid", 1, P(w));
+	EXPECT(c, sum == want && vc == want, "%s: analytics %ld, view_count %ld (expected %ld)",
+	    what, sum, vc, want);
+}
+
 static const char *
 view_entry(struct h_case *c, const char *org, const char *user, const char *w, long long ms)
 {
@@ -1097,9 +1107,7 @@ static void t_view_rows(struct h_case *c)
 	h_redis(c, &err, "RPUSH", "webix:views:q", e[0], e[1], e[2], NULL);
 	CHECK(c, err == NULL, "SET/RPUSH: %s", err);
 	h_flush_views(c);
-	EXPECT(c, h_sql_count(c, db, sum, 1, P(w2)) == 3 && h_sql_count(c, db, vc, 1, P(w2)) == 3,
-	    "a batch written again with a view behind it: sum %ld, view_count %ld (expected 3)",
-	    h_sql_count(c, db, sum, 1, P(w2)), h_sql_count(c, db, vc, 1, P(w2)));
+	expect_written(c, w2, 3, "a batch written again with a view behind it");
 	len = h_redis(c, &err, "LLEN", "webix:views:q", NULL);
 	EXPECT(c, h_streq(len, "0"), "the queue after the flush holds %s entries", len ? len : "?");
 	EXPECT(c, h_redis(c, &err, "GET", "webix:views:batch", NULL) == NULL,
@@ -1113,7 +1121,6 @@ static void t_view_refused_on_hit(struct h_case *c)
 	struct org o;
 	const char *w, *path, *err = NULL;
 	const char *sum = VIEWS_SUM " WHERE webtoon_id = $1::uuid";
-	const char *vc = "SELECT view_count FROM webtoons WHERE id = $1::uuid";
 	struct h_resp *r;
 
 	NEED_SETUP(c);
@@ -1134,19 +1141,15 @@ static void t_view_refused_on_hit(struct h_case *c)
 	r = rd(c, &VIEW, NULL, path, NULL);
 	EXPECT(c, r->status == 200 && h_jint(r->json, "data.viewCount", -1) == 3,
 	    "the hit while Redis refuses the view: %s", h_brief(r));
-	long got = h_sql_count_until(c, db, 3, sum, 1, P(w));
+	h_sql_count_until(c, db, 3, sum, 1, P(w));
 	h_redis(c, &err, "DEL", "webix:views:q", NULL);
-	EXPECT(c, got == 3 && h_sql_count(c, db, vc, 1, P(w)) == 3,
-	    "the refused view is not in PostgreSQL: analytics %ld, view_count %ld (expected 3)",
-	    got, h_sql_count(c, db, vc, 1, P(w)));
+	expect_written(c, w, 3, "the refused view in PostgreSQL");
 	/* and counting goes on through Redis */
 	r = rd(c, &VIEW, NULL, path, NULL);
 	EXPECT(c, r->status == 200 && h_jint(r->json, "data.viewCount", -1) == 4, "after: %s",
 	    h_brief(r));
 	h_flush_views(c);
-	EXPECT(c, h_sql_count(c, db, sum, 1, P(w)) == 4 && h_sql_count(c, db, vc, 1, P(w)) == 4,
-	    "after: analytics %ld, view_count %ld (expected 4)", h_sql_count(c, db, sum, 1, P(w)),
-	    h_sql_count(c, db, vc, 1, P(w)));
+	expect_written(c, w, 4, "after");
 }
 
 /* ---- 13: upper-case ids name the same organization and webtoon ---- */
