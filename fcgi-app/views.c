@@ -2,7 +2,7 @@
  *   webix:views:q     list of "<event id> <org> <user|-> <webtoon> <episode|-> <unix ms>"
  *   webix:views:p:<f> views of <f> queued, not yet in PostgreSQL; <f> is "w:<webtoon>" or
  *                     "e:<episode>" (deleted when the flush brings it to 0)
- *   webix:views:db:<f> view_count of <f> in PostgreSQL as of the last flush that raised it
+ *   webix:views:db:<f> view_count of <f> in PostgreSQL as of the last write that raised it
  *                     (expires: it only has to outlive the read cache's entries)
  *   webix:views:batch "<entries> <first entry>": the batch being written, until trimmed
  *   webix:views:lock  held by the one flushing; kept VIEWS_FLUSH_MS after a flush, so the
@@ -83,10 +83,71 @@ views_event(struct req *r, const char *org, const char *webtoon, const char *epi
 	return 0;
 }
 
+/* The written counts correct cached reads: they must outlive the cache's entries. */
+static long
+written_ttl(const struct app *app)
+{
+	return app->cfg->cache_ttl * 2 > 600 ? app->cfg->cache_ttl * 2 : 600;
+}
+
+/* After a view written straight to PostgreSQL: take back its pending count (ARGV[1], or
+ * "" when it was never counted) and raise the written counts (ARGV[3..]: key, count pairs;
+ * they only rise, so a slower writer cannot lower them) in one step, so a cached read
+ * never sees the view neither pending nor written. ARGV[2]: the counts' lifetime (s). */
+static const char raise_lua[] =
+	"if ARGV[1] ~= '' and redis.call('DECR', ARGV[1]) <= 0 then "
+	"  redis.call('DEL', ARGV[1]) end "
+	"for i = 3, #ARGV - 1, 2 do "
+	"  local c = tonumber(redis.call('GET', ARGV[i])) "
+	"  if c == nil or c <= tonumber(ARGV[i + 1]) then "
+	"    redis.call('SET', ARGV[i], ARGV[i + 1], 'EX', ARGV[2]) end end "
+	"return 1";
+
+/* The view counted in a pending key was not queued: take it back (best effort). */
+static void
+undo_pending(struct app *app, const char *pkey)
+{
+	const char *argv[] = { "DECR", pkey };
+	freeReplyObject(redis_cmd(&app->redis, 2, argv, NULL));
+}
+
+/* raise_lua for the counts views_record returned; false when Redis did not take it. */
+static bool
+raise_written(struct app *app, const char *pkey, const PGresult *res)
+{
+	int n = PQntuples(res), argc = 0;
+	const char **argv = malloc((size_t)(5 + 2 * n) * sizeof(char *));
+	char *keys = malloc((size_t)n * 64 + 1), ttl[24];
+	bool ok = false;
+	if (argv == NULL || keys == NULL)
+		goto out;
+	snprintf(ttl, sizeof(ttl), "%ld", written_ttl(app));
+	argv[argc++] = "EVAL";
+	argv[argc++] = raise_lua;
+	argv[argc++] = "0";
+	argv[argc++] = pkey ? pkey : "";
+	argv[argc++] = ttl;
+	for (int i = 0; i < n; i++) {
+		char *k = keys + (size_t)i * 64;
+		snprintf(k, 64, DBCOUNT "%s", PQgetvalue(res, i, 0));
+		argv[argc++] = k;
+		argv[argc++] = PQgetvalue(res, i, 1);
+	}
+	redisReply *x = redis_cmd(&app->redis, argc, argv, NULL);
+	ok = x != NULL && x->type == REDIS_REPLY_INTEGER;
+	freeReplyObject(x);
+out:
+	free(argv);
+	free(keys);
+	return ok;
+}
+
 /* A view straight into PostgreSQL, in a transaction of its own (Redis away or refusing):
- * line is "<event id> <user|-> <webtoon> <episode|-> <ms>". 0, or -1 (logged). */
+ * line is "<event id> <user|-> <webtoon> <episode|-> <ms>"; pkey, when not NULL, the
+ * pending key that counted it, taken back. 0, or -1 (logged). */
 static int
-record_now(struct app *app, const char *org, const char *user, const char *line)
+record_now(struct app *app, const char *org, const char *user, const char *line,
+    const char *pkey)
 {
 	struct db *db = &app->db;
 	char orgs[40];
@@ -103,20 +164,16 @@ record_now(struct app *app, const char *org, const char *user, const char *line)
 	if (res == NULL) {
 		log_msg(LOG_ERROR, "a view (%s) could not be recorded (Redis and PostgreSQL "
 		    "failed: %s)", line, db->msg);
+		if (pkey != NULL)
+			undo_pending(app, pkey);
 		return -1;
 	}
+	/* counts changed behind the cache's back: correct them, or drop the cache once Redis
+	 * answers */
+	if (!raise_written(app, pkey, res))
+		app->cache_flush_due = true;
 	PQclear(res);
-	/* counts changed behind the cache's back: drop it once Redis answers */
-	app->cache_flush_due = true;
 	return 0;
-}
-
-/* The view counted in a pending key was not queued: take it back (best effort). */
-static void
-undo_pending(struct app *app, const char *pkey)
-{
-	const char *argv[] = { "DECR", pkey };
-	freeReplyObject(redis_cmd(&app->redis, 2, argv, NULL));
 }
 
 /* ---- views queued without waiting (a cache hit) ---- */
@@ -210,9 +267,8 @@ views_rescue_due(struct app *app)
 	nrescue = 0;            /* Redis calls below may add more, for the next time */
 	for (int i = 0; i < n; i++) {
 		struct deferred *d = todo[i];
-		(void)record_now(app, d->org, d->user[0] ? d->user : NULL, d->line);
-		if (d->incr_done)
-			undo_pending(app, d->pkey);
+		(void)record_now(app, d->org, d->user[0] ? d->user : NULL, d->line,
+		    d->incr_done ? d->pkey : NULL);
 		free(d);
 	}
 }
@@ -229,6 +285,7 @@ views_count(struct req *r, const char *org, const char *webtoon, const char *epi
 	const char *get[] = { "GET", ev.keys[2] };
 	struct redis_cmdv cmds[3] = { { 3, push, NULL }, { 2, incr, NULL }, { 2, get, NULL } };
 	redisReply *x[3];
+	const char *pkey = NULL;
 	if (redis_pipe(&r->app->redis, 3, cmds, x) == 0) {
 		bool queued = x[0]->type == REDIS_REPLY_INTEGER;
 		long long pending = x[1]->type == REDIS_REPLY_INTEGER && x[1]->integer > 0 ?
@@ -240,13 +297,12 @@ views_count(struct req *r, const char *org, const char *webtoon, const char *epi
 			freeReplyObject(x[i]);
 		if (queued)
 			return pending;
-		if (counted)
-			undo_pending(r->app, ev.keys[1]);
+		pkey = counted ? ev.keys[1] : NULL;
 	}
-	/* Redis away: the view goes to PostgreSQL now, in a transaction of its own */
+	/* Redis away or refusing: the view goes to PostgreSQL now, in a transaction of its own */
 	const char *line = arena_printf(&r->arena, "%s %s %s %s %llu", ev.id, ev.user, ev.webtoon,
 	    ev.episode, ev.ms);
-	return record_now(r->app, ev.org, r->user_id, line) == 0 ? 1 : 0;
+	return record_now(r->app, ev.org, r->user_id, line, pkey) == 0 ? 1 : 0;
 }
 
 int
@@ -484,9 +540,7 @@ trim(struct app *app, const redisReply *list, size_t count, struct batch *b,
 	np += w + 1;
 	ARG(PENDING, strlen(PENDING));
 	ARG(DBCOUNT, strlen(DBCOUNT));
-	/* the written counts correct cached reads: they must outlive the cache's entries */
-	long ttl = app->cfg->cache_ttl * 2 > 600 ? app->cfg->cache_ttl * 2 : 600;
-	w = sprintf(np, "%ld", ttl);
+	w = sprintf(np, "%ld", written_ttl(app));
 	ARG(np, (size_t)w);
 	np += w + 1;
 	int nf_at = argc;
