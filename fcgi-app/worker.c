@@ -155,7 +155,7 @@ worker_main(const struct config *cfg, int listen_fd, int ready_fd, pid_t master)
 	if (fl >= 0)
 		fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK);
 	for (;;) {
-		if (stop_requested || getppid() != master)
+		if (stop_requested)
 			break;
 		struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
 		struct timespec tick = { 1, 0 }, now = { 0, 0 };
@@ -165,7 +165,8 @@ worker_main(const struct config *cfg, int listen_fd, int ready_fd, pid_t master)
 		 * Redis at least every VIEWS_FLUSH_MS. */
 		bool unsent = views_unsent(&app);
 		int pr = ppoll(&pfd, 1, unsent ? &now : &tick, &waitmask);
-		if (stop_requested)
+		/* an orphan (the master died before PR_SET_PDEATHSIG was set) leaves when idle */
+		if (stop_requested || (pr <= 0 && !unsent && getppid() != master))
 			break;
 		if (pr == 0 && unsent) {
 			views_settle(&app);

@@ -5,13 +5,37 @@
 #include "log.h"
 #include "util.h"
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 static const char *program = "webix";
 static char cur_request[80];
+/* getpid() is a system call on every log line otherwise; a fork clears the copy */
+static pid_t own_pid;
+static bool atfork_set;
+
+static void
+forget_pid(void)
+{
+	own_pid = 0;
+}
+
+static pid_t
+log_pid(void)
+{
+	if (!atfork_set) {
+		atfork_set = pthread_atfork(NULL, NULL, forget_pid) == 0;
+		if (!atfork_set)
+			return getpid();
+	}
+	if (own_pid == 0)
+		own_pid = getpid();
+	return own_pid;
+}
 static const char *const level_names[] = { "debug", "info", "warn", "error", "fatal" };
 
 void
@@ -127,7 +151,7 @@ logline_begin(struct logline *l, enum log_level lvl, const char *msg)
 	put_string(l, ts);
 	logline_str(l, "level", level_names[lvl]);
 	logline_str(l, "program", program);
-	int n = snprintf(num, sizeof(num), "%d", (int)getpid());
+	int n = snprintf(num, sizeof(num), "%d", (int)log_pid());
 	put_key(l, "pid");
 	put(l, num, (size_t)n);
 	if (cur_request[0])

@@ -180,6 +180,15 @@ bench_check() {
 
 # ---- wrk ----------------------------------------------------------------------------------
 
+# bench_error_codes N — "CODE:COUNT,…" of the answers >= 400 among nginx's last N log lines
+# (wrk counts them; the access log says which they were).
+bench_error_codes() {
+	tail -n "$1" "$LOGS/nginx-access.log" 2>/dev/null | awk '{
+		for (i = 1; i < NF; i++) if ($i ~ /"$/ && $(i + 1) ~ /^[0-9][0-9][0-9]$/) {
+			if ($(i + 1) >= 400) n[$(i + 1)]++; break } }
+		END { s = ""; for (c in n) s = s (s == "" ? "" : ",") c ":" n[c]; print (s == "" ? "?" : s) }'
+}
+
 # bench_wrk NAME SCENARIO SECONDS — run wrk, parse its BENCH line into the result tables.
 bench_wrk() {
 	local name=$1 scenario=$2 secs=$3 out line busy
@@ -213,9 +222,9 @@ bench_wrk() {
 	BENCH_RPS[$name]=${wf[rps]}
 	BENCH_P50[$name]=${wf[p50_ms]}
 	BENCH_P99[$name]=${wf[p99_ms]}
-	BENCH_ERR[$name]=$((wf[non2xx] + wf[socket_errors] + wf[timeouts]))
+	BENCH_ERR[$name]=$((wf[http_errors] + wf[socket_errors] + wf[timeouts]))
 	BENCH_NOTE[$name]="busy-before=${busy}% load=$(bench_loadavg | cut -d' ' -f1)"
-	[[ ${wf[statuses]} == - ]] || BENCH_NOTE[$name]+=" statuses=${wf[statuses]}"
+	((wf[http_errors] == 0)) || BENCH_NOTE[$name]+=" statuses=$(bench_error_codes "${wf[requests]}")"
 	((wf[socket_errors] + wf[timeouts] == 0)) ||
 		BENCH_NOTE[$name]+=" socket-errors=${wf[socket_errors]} timeouts=${wf[timeouts]}"
 	BENCH_CPU[$name]=$(awk -v a="$cpu0" -v b="$cpu1" -v w=$((kids1 - kids0)) \
@@ -332,7 +341,8 @@ bench_report() {
 	printf '  get_hot = the same on one webtoon; public = GET /api/public/webtoons/:id/episodes on\n'
 	printf '  <sub>.%s; login = POST /api/auth/login (Argon2id verify, by design slow);\n' \
 		"${CFG[BASE_DOMAIN]}"
-	printf '  memory = list, get, public and health interleaved; errors = non-2xx + socket errors + timeouts\n'
+	printf '  memory = list, get, public and health interleaved;\n'
+	printf '  errors = answers >= 400 + socket errors + timeouts\n'
 	printf '\nworker RSS (kB), pid=kB:\n'
 	printf '  fresh workers (before any request):         %s\n' "$RSS_FRESH"
 	printf '  after seeding and %s logins (Argon2id):     %s\n' "$BENCH_TOKENS" "$RSS_START"

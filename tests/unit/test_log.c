@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "jsonscan.h"
@@ -200,6 +201,27 @@ START_TEST(log_json_fields)
 }
 END_TEST
 
+/* The pid is kept between lines; a child of fork() (every worker) must log its own. */
+START_TEST(pid_is_the_childs_after_fork)
+{
+	static struct logline l;
+	char want[40];
+	logline_begin(&l, LOG_INFO, "parent");
+	snprintf(want, sizeof(want), "\"pid\":%d,", (int)getpid());
+	ck_assert_ptr_nonnull(strstr(l.buf, want));
+	pid_t child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		logline_begin(&l, LOG_INFO, "child");
+		snprintf(want, sizeof(want), "\"pid\":%d,", (int)getpid());
+		_exit(strstr(l.buf, want) != NULL ? 0 : 1);
+	}
+	int st;
+	ck_assert_int_eq(waitpid(child, &st, 0), child);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the child logged its parent's pid");
+}
+END_TEST
+
 static Suite *
 log_suite(void)
 {
@@ -209,6 +231,7 @@ log_suite(void)
 	tcase_add_loop_test(tc, strings_escaped, 0, (int)(sizeof(escapes) / sizeof(escapes[0])));
 	tcase_add_test(tc, too_long_is_truncated_whole_fields);
 	tcase_add_test(tc, log_json_fields);
+	tcase_add_test(tc, pid_is_the_childs_after_fork);
 	suite_add_tcase(s, tc);
 	return s;
 }
