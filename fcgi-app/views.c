@@ -5,6 +5,7 @@
  *   webix:views:db:<f> view_count of <f> in PostgreSQL as of the last write that raised it
  *                     (expires: it only has to outlive the read cache's entries)
  *   webix:views:batch "<entries> <first entry>": the batch being written, until trimmed
+ *   webix:views:batch:steps "<steps done> <that note>": how far its counts have moved
  *   webix:views:lock  held by the one flushing; kept VIEWS_FLUSH_MS after a flush, so the
  *                     workers of all servers flush once per interval between them
  * One string key per object, not one hash for all: a hash small enough to be a listpack is
@@ -13,15 +14,20 @@
  * same second become one analytics row, metric_value = the number of views, with the
  * first view's event id and time (sql/009): sums over any window, view counts and
  * distinct readers stay exact, and a popular episode costs PostgreSQL one row per second,
- * not one per view. The batch is written (views_record: rows keyed by the event id, view
- * counts raised by the rows actually inserted), then — only if the queue still starts with
- * it — trimmed, its pending counts lowered, the new counts noted and its organizations'
- * cached lists invalidated, in one script: a reader sees "in PostgreSQL + pending" move
- * from before to after the batch at once, and cached webtoons need not be dropped. A
- * flush that dies midway leaves the batch queued with its size noted; the next one writes
- * the same entries again, grouped the same way, and the event ids make that a no-op.
- * Between a batch's commit and its script (one Redis round trip) a read that misses the
- * cache sees the batch twice, in the row and still pending; the next read is exact again. */
+ * not one per view. The batch is read in pieces and written (views_record: rows keyed by
+ * the event id, view counts raised by the rows actually inserted); then its counts move in
+ * steps of a few dozen objects, each one short script that lowers their pending counts and
+ * notes their new counts together (a reader sees "in PostgreSQL + pending" move from before
+ * to after the batch at once for each object) and records its progress; then — only if the
+ * queue still starts with it — the batch is trimmed and its organizations' cached lists
+ * invalidated. No Redis call of a flush takes more than about a millisecond: a single
+ * script over every object of a batch kept every worker's reads waiting several
+ * milliseconds once a second. A flush that dies midway leaves the batch queued with its
+ * size and progress noted; the next one writes the same entries again, grouped the same
+ * way (the event ids make that a no-op), and moves only the counts not moved yet.
+ * Between a batch's commit and an object's step (a few Redis round trips) a read of it that
+ * misses the cache sees its views twice, in the row and still pending; the next read is
+ * exact again. */
 #include "views.h"
 #include "log.h"
 #include "rcache.h"
@@ -37,6 +43,9 @@
 #define LOCK "webix:views:lock"
 #define DBCOUNT "webix:views:db:"
 #define INFLIGHT "webix:views:batch"
+#define INFLIGHT_STEPS "webix:views:batch:steps"
+#define STEP_FIELDS 64          /* objects per step of a batch's counts */
+#define READ_STEP 500           /* entries per LRANGE */
 #define BATCH 5000
 #define MAX_ROUNDS 50
 #define ENTRY_MAX 200
@@ -409,30 +418,53 @@ cmp_rec(const void *pa, const void *pb)
 	return strcmp(a->eid, b->eid);
 }
 
-/* Trim the batch if the queue still starts with it; lower pending counts; note the counts
- * now in PostgreSQL; new list versions; the batch is no longer in flight. KEYS: the queue,
- * the in-flight note. ARGV: first entry, entries, the
- * pending and written key prefixes, the written keys' lifetime (s), nf, nf × (field, views),
- * nd, nd × (field, count), then (version key, version) pairs. */
-static const char trim_lua[] =
-	"if redis.call('LINDEX', KEYS[1], 0) ~= ARGV[1] then return 0 end "
-	"redis.call('LTRIM', KEYS[1], tonumber(ARGV[2]), -1) "
-	"redis.call('DEL', KEYS[2]) "
+/* One step of a batch's counts: for its objects, lower the pending counts and note the
+ * counts now in PostgreSQL, together (a reader sees each object's views pending or written,
+ * never both or neither). Steps run in order and each is noted in the progress key with the
+ * batch it belongs to, so a batch written again after a crash skips the steps done. KEYS:
+ * the in-flight note, the progress key. ARGV: the note, the step (1, 2, ...), the pending
+ * and written key prefixes, the written keys' lifetime (s), nf, nf x (field, views), then
+ * (field, count) pairs. 1 applied or done before; 0 not this flusher's batch (any more). */
+static const char step_lua[] =
+	"if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end "
+	"local k, done = tonumber(ARGV[2]), 0 "
+	"local p = redis.call('GET', KEYS[2]) "
+	"if p then "
+	"  local sp = string.find(p, ' ', 1, true) "
+	"  if sp and string.sub(p, sp + 1) == ARGV[1] then done = tonumber(string.sub(p, 1, sp - 1)) end "
+	"end "
+	"if done >= k then return 1 end "
+	"if done ~= k - 1 then return 0 end "
 	"local pp, dp, ttl = ARGV[3], ARGV[4], ARGV[5] "
 	"local i = 7 "
 	"for j = 1, tonumber(ARGV[6]) do "
 	"  if redis.call('DECRBY', pp .. ARGV[i], tonumber(ARGV[i + 1])) <= 0 then "
 	"    redis.call('DEL', pp .. ARGV[i]) end "
 	"  i = i + 2 end "
-	"local nd = tonumber(ARGV[i]) i = i + 1 "
-	"for j = 1, nd do redis.call('SET', dp .. ARGV[i], ARGV[i + 1], 'EX', ttl) i = i + 2 end "
-	"while i < #ARGV do redis.call('SET', ARGV[i], ARGV[i + 1]) i = i + 2 end "
+	"while i < #ARGV do redis.call('SET', dp .. ARGV[i], ARGV[i + 1], 'EX', ttl) i = i + 2 end "
+	"redis.call('SET', KEYS[2], k .. ' ' .. ARGV[1], 'EX', 3600) "
+	"return 1";
+
+/* The batch's last step: trim it if the queue still starts with it, forget the note and
+ * the progress, new list versions. KEYS: the queue, the note, the progress key. ARGV: first
+ * entry, entries, then (version key, version) pairs. */
+static const char trim_lua[] =
+	"if redis.call('LINDEX', KEYS[1], 0) ~= ARGV[1] then return 0 end "
+	"redis.call('LTRIM', KEYS[1], tonumber(ARGV[2]), -1) "
+	"redis.call('DEL', KEYS[2], KEYS[3]) "
+	"for i = 3, #ARGV - 1, 2 do redis.call('SET', ARGV[i], ARGV[i + 1]) end "
 	"return 1";
 
 static const char release_lua[] =
 	"if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end "
 	"if ARGV[2] == '0' then return redis.call('DEL', KEYS[1]) end "
 	"return redis.call('PEXPIRE', KEYS[1], ARGV[2])";
+
+/* The in-flight note of a batch: "<entries> <first entry>" (binary-safe). */
+struct note {
+	char  *s;
+	size_t len;
+};
 
 struct batch {
 	char  *orgs, *events;    /* views_record's two array literals */
@@ -513,59 +545,119 @@ batch_build(struct batch *b, const redisReply *list, size_t count)
 	return 0;
 }
 
-/* The script's arguments: first entry, count, fields with counts, version keys and values. */
 static int
-trim(struct app *app, const redisReply *list, size_t count, struct batch *b,
-    const PGresult *counts)
+cmp_count_row(const void *a, const void *b)
 {
-	int nd = counts ? PQntuples(counts) : 0;
-	int max = 12 + 4 * b->n + 2 * nd; /* fixed, 2 per field, 2 per organization, counts */
+	return strcmp(((const char *const *)a)[0], ((const char *const *)b)[0]);
+}
+
+/* Run step_lua for objects [from, to) of the batch's sorted fields; the written counts of
+ * those among them PostgreSQL returned (cnt: field, count pairs sorted by field; *ci walks
+ * them). 0, or -1. */
+static int
+count_step(struct app *app, const struct note *note, int step, struct batch *b, int from,
+    int to, const char **cnt, int ncnt, int *ci)
+{
+	int max = 11 + 2 * (to - from) + 2 * ncnt;   /* fixed, 2 per field, 2 per count */
 	const char **argv = malloc((size_t)max * sizeof(char *));
 	size_t *lens = malloc((size_t)max * sizeof(size_t));
-	char *num = malloc((size_t)(b->n + 3) * 24 + 24), *keys = malloc((size_t)(b->n + 1) * 104);
-	int argc = 0, nf = 0, rc = -1;
-	if (!argv || !lens || !num || !keys)
+	char *num = malloc((size_t)(to - from + 4) * 24);
+	int argc = 0, rc = -1;
+	if (argv == NULL || lens == NULL || num == NULL)
 		goto out;
-#define ARG(s, l) (argv[argc] = (s), lens[argc++] = (l))
-	ARG("EVAL", 4);
-	ARG(trim_lua, sizeof(trim_lua) - 1);
-	ARG("2", 1);
-	ARG(QUEUE, strlen(QUEUE));
-	ARG(INFLIGHT, strlen(INFLIGHT));
-	const redisReply *first = list->element[0];
-	ARG(first->str, first->len);
-	char *np = num;
-	int w = sprintf(np, "%zu", count);
-	ARG(np, (size_t)w);
-	np += w + 1;
-	ARG(PENDING, strlen(PENDING));
-	ARG(DBCOUNT, strlen(DBCOUNT));
-	w = sprintf(np, "%ld", written_ttl(app));
-	ARG(np, (size_t)w);
-	np += w + 1;
-	int nf_at = argc;
-	ARG("", 0);
-	for (int i = 0; i < b->n;) {
+	char *np = num, ttl[24], sn[16], nfs[16];
+	snprintf(ttl, sizeof(ttl), "%ld", written_ttl(app));
+	snprintf(sn, sizeof(sn), "%d", step);
+	argv[argc++] = "EVAL";
+	argv[argc++] = step_lua;
+	argv[argc++] = "2";
+	argv[argc++] = INFLIGHT;
+	argv[argc++] = INFLIGHT_STEPS;
+	int note_at = argc;
+	argv[argc++] = note->s;
+	argv[argc++] = sn;
+	argv[argc++] = PENDING;
+	argv[argc++] = DBCOUNT;
+	argv[argc++] = ttl;
+	int nf_at = argc++, nf = 0;
+	const char *last = NULL;
+	for (int i = from; i < to; i++) {
+		if (last != NULL && strcmp(b->fields[i], last) == 0)
+			continue;
 		int j = i;
 		while (j < b->n && strcmp(b->fields[j], b->fields[i]) == 0)
 			j++;
-		ARG(b->fields[i], strlen(b->fields[i]));
-		w = sprintf(np, "%d", j - i);
-		ARG(np, (size_t)w);
-		np += w + 1;
+		argv[argc++] = b->fields[i];
+		argv[argc++] = np;
+		np += sprintf(np, "%d", j - i) + 1;
+		last = b->fields[i];
 		nf++;
-		i = j;
 	}
-	w = sprintf(np, "%d", nf);
-	argv[nf_at] = np;
-	lens[nf_at] = (size_t)w;
-	np += w + 1;
-	w = sprintf(np, "%d", nd);
-	ARG(np, (size_t)w);
-	for (int i = 0; i < nd; i++) {
-		ARG(PQgetvalue(counts, i, 0), (size_t)PQgetlength(counts, i, 0));
-		ARG(PQgetvalue(counts, i, 1), (size_t)PQgetlength(counts, i, 1));
+	snprintf(nfs, sizeof(nfs), "%d", nf);
+	argv[nf_at] = nfs;
+	/* the written counts of this step's objects (fields up to its last one; the last step
+	 * takes what is left) */
+	while (*ci < ncnt && (to == b->n || strcmp(cnt[2 * *ci], last) <= 0)) {
+		argv[argc++] = cnt[2 * *ci];
+		argv[argc++] = cnt[2 * *ci + 1];
+		(*ci)++;
 	}
+	for (int i = 0; i < argc; i++)
+		lens[i] = i == note_at ? note->len : strlen(argv[i]);
+	redisReply *x = redis_cmd(&app->redis, argc, argv, lens);
+	rc = x && x->type == REDIS_REPLY_INTEGER && x->integer == 1 ? 0 : -1;
+	if (x && x->type == REDIS_REPLY_ERROR)
+		log_msg(LOG_ERROR, "view counts step failed: %s", x->str);
+	freeReplyObject(x);
+out:
+	free(argv);
+	free(lens);
+	free(num);
+	return rc;
+}
+
+/* After the batch is in PostgreSQL: its counts in steps of STEP_FIELDS entries (each a
+ * short script: one script over every object kept Redis, so every worker's read, busy
+ * for milliseconds once a second), then the trim. note: the batch's in-flight note. */
+static int
+trim(struct app *app, const redisReply *list, size_t count, struct batch *b,
+    const PGresult *counts, const struct note *note)
+{
+	int ncnt = counts ? PQntuples(counts) : 0, rc = -1, ci = 0;
+	const char **cnt = malloc((size_t)(2 * ncnt + 1) * sizeof(char *));
+	int max = 8 + 2 * b->nrows;                 /* fixed, 2 per organization */
+	const char **argv = malloc((size_t)max * sizeof(char *));
+	size_t *lens = malloc((size_t)max * sizeof(size_t));
+	char *keys = malloc((size_t)(b->nrows + 1) * 104);
+	if (!cnt || !argv || !lens || !keys)
+		goto out;
+	for (int i = 0; i < ncnt; i++) {
+		cnt[2 * i] = PQgetvalue(counts, i, 0);
+		cnt[2 * i + 1] = PQgetvalue(counts, i, 1);
+	}
+	qsort(cnt, (size_t)ncnt, 2 * sizeof(char *), cmp_count_row);
+	int step = 0;
+	for (int from = 0; from < b->n;) {
+		int to = from + STEP_FIELDS < b->n ? from + STEP_FIELDS : b->n;
+		/* a step ends after the last view of its last object */
+		while (to < b->n && strcmp(b->fields[to], b->fields[to - 1]) == 0)
+			to++;
+		if (count_step(app, note, ++step, b, from, to, cnt, ncnt, &ci) < 0)
+			goto out;
+		from = to;
+	}
+	int argc = 0;
+	char num[24];
+	const redisReply *first = list->element[0];
+#define ARG(s, l) (argv[argc] = (s), lens[argc++] = (l))
+	ARG("EVAL", 4);
+	ARG(trim_lua, sizeof(trim_lua) - 1);
+	ARG("3", 1);
+	ARG(QUEUE, strlen(QUEUE));
+	ARG(INFLIGHT, strlen(INFLIGHT));
+	ARG(INFLIGHT_STEPS, strlen(INFLIGHT_STEPS));
+	ARG(first->str, first->len);
+	ARG(num, (size_t)snprintf(num, sizeof(num), "%zu", count));
 	char *kp = keys;
 	for (int i = 0; i < b->nrows; i++) {
 		if (i > 0 && strcmp(b->rows[i]->org, b->rows[i - 1]->org) == 0)
@@ -583,9 +675,9 @@ trim(struct app *app, const redisReply *list, size_t count, struct batch *b,
 		log_msg(LOG_ERROR, "view queue trim failed: %s", x->str);
 	freeReplyObject(x);
 out:
+	free(cnt);
 	free(argv);
 	free(lens);
-	free(num);
 	free(keys);
 	return rc;
 }
@@ -595,7 +687,7 @@ out:
  * its commit), else all of them, noted now. The same entries group into the same rows with
  * the same event ids, so writing the batch again adds nothing. 0: Redis failed. */
 static size_t
-batch_count(struct app *app, const redisReply *list)
+batch_count(struct app *app, const redisReply *list, struct note *note)
 {
 	const redisReply *first = list->element[0];
 	const char *get[] = { "GET", INFLIGHT };
@@ -628,31 +720,82 @@ batch_count(struct app *app, const redisReply *list)
 	x = redis_cmd(&app->redis, 3, set, lens);
 	bool ok = x && x->type == REDIS_REPLY_STATUS;
 	freeReplyObject(x);
-	free(v);
-	return ok ? count : 0;
+	if (!ok) {
+		free(v);
+		return 0;
+	}
+	note->s = v;
+	note->len = vlen;
+	return count;
+}
+
+/* Up to BATCH entries from the head of the queue, READ_STEP at a time (one LRANGE of
+ * thousands kept Redis busy for milliseconds), as one array: *list points into the pieces,
+ * which the caller frees with entries_free. 0, or -1. */
+struct entries {
+	redisReply  *piece[BATCH / READ_STEP + 1];
+	int          npieces;
+	redisReply   list;          /* element[] points into the pieces */
+};
+
+static void
+entries_free(struct entries *q)
+{
+	for (int i = 0; i < q->npieces; i++)
+		freeReplyObject(q->piece[i]);
+	free(q->list.element);
+	memset(q, 0, sizeof(*q));
+}
+
+static int
+entries_read(struct app *app, struct entries *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->list.type = REDIS_REPLY_ARRAY;
+	q->list.element = malloc(BATCH * sizeof(redisReply *));
+	if (q->list.element == NULL)
+		return -1;
+	while (q->list.elements < BATCH) {
+		char lo[24], hi[24];
+		size_t want = BATCH - q->list.elements < READ_STEP ? BATCH - q->list.elements :
+		    READ_STEP;
+		snprintf(lo, sizeof(lo), "%zu", q->list.elements);
+		snprintf(hi, sizeof(hi), "%zu", q->list.elements + want - 1);
+		const char *argv[] = { "LRANGE", QUEUE, lo, hi };
+		redisReply *x = redis_cmd(&app->redis, 4, argv, NULL);
+		if (x == NULL || x->type != REDIS_REPLY_ARRAY) {
+			freeReplyObject(x);
+			return -1;
+		}
+		q->piece[q->npieces++] = x;
+		for (size_t i = 0; i < x->elements; i++)
+			q->list.element[q->list.elements++] = x->element[i];
+		if (x->elements < want)
+			break;
+	}
+	return 0;
 }
 
 /* One batch: 1 moved and more may follow, 0 queue empty, -1 stop. *moved += entries. */
 static int
 flush_batch(struct app *app, long *moved)
 {
-	char hi[16];
-	snprintf(hi, sizeof(hi), "%d", BATCH - 1);
-	const char *argv[] = { "LRANGE", QUEUE, "0", hi };
-	redisReply *list = redis_cmd(&app->redis, 4, argv, NULL);
-	if (list == NULL || list->type != REDIS_REPLY_ARRAY) {
-		freeReplyObject(list);
+	struct entries q;
+	if (entries_read(app, &q) < 0) {
+		entries_free(&q);
 		return -1;
 	}
+	const redisReply *list = &q.list;
 	if (list->elements == 0) {
-		freeReplyObject(list);
+		entries_free(&q);
 		return 0;
 	}
 	struct batch b;
+	struct note note = { NULL, 0 };
 	memset(&b, 0, sizeof(b));
 	int rc = -1;
 	PGresult *res = NULL;
-	size_t count = batch_count(app, list);
+	size_t count = batch_count(app, list, &note);
 	if (count == 0 || batch_build(&b, list, count) < 0)
 		goto out;
 	if (b.nrows > 0) {
@@ -666,14 +809,15 @@ flush_batch(struct app *app, long *moved)
 			goto out;
 		}
 	}
-	if (trim(app, list, count, &b, res) < 0)
+	if (trim(app, list, count, &b, res, &note) < 0)
 		goto out;
 	*moved += (long)count;
 	rc = count == BATCH || count < list->elements ? 1 : 0;   /* more behind it */
 out:
 	PQclear(res);
 	batch_free(&b);
-	freeReplyObject(list);
+	free(note.s);
+	entries_free(&q);
 	return rc;
 }
 
