@@ -183,6 +183,7 @@ bench_check() {
 # bench_error_codes N — "CODE:COUNT,…" of the answers >= 400 among nginx's last N log lines
 # (wrk counts them; the access log says which they were).
 bench_error_codes() {
+	sleep 1.2   # nginx flushes its access log buffer every second
 	tail -n "$1" "$LOGS/nginx-access.log" 2>/dev/null | awk '{
 		for (i = 1; i < NF; i++) if ($i ~ /"$/ && $(i + 1) ~ /^[0-9][0-9][0-9]$/) {
 			if ($(i + 1) >= 400) n[$(i + 1)]++; break } }
