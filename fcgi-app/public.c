@@ -14,7 +14,7 @@
 enum { S_ENTER, S_LIST, S_WEBTOON, S_EPISODES, S_EPISODE, S__MAX };
 
 #define PUBLIC_MAX_AGE 60
-#define PUB_EPISODE "(episode_view(e::episodes, false, true) - 'content' - 'images')"
+#define PUB_EPISODE "episode_public_summary(e::episodes)"
 
 static const struct db_stmt stmts[S__MAX] = {
 	/* the host's organization becomes the transaction's: row-level security scopes the rest */
