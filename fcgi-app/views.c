@@ -24,7 +24,8 @@
  * script over every object of a batch kept every worker's reads waiting several
  * milliseconds once a second. A flush that dies midway leaves the batch queued with its
  * size and progress noted; the next one writes the same entries again, grouped the same
- * way (the event ids make that a no-op), and moves only the counts not moved yet.
+ * way (the event ids make that a no-op; views_record still returns the count of each of
+ * its objects, sql/012), and moves only the counts not moved yet.
  * Between a batch's commit and an object's step (a few Redis round trips) a read of it that
  * misses the cache sees its views twice, in the row and still pending; the next read is
  * exact again. */
