@@ -77,16 +77,17 @@ bench_jiffies() {
 	echo "$t"
 }
 
-# bench_cpu_snapshot — "postgres api nginx redis busy all" in clock ticks: the stack's
-# processes, then the whole machine's busy and total time (all CPUs).
+# bench_cpu_snapshot — "postgres api nginx redis busy all steal" in clock ticks: the stack's
+# processes, then the whole machine's busy and total time (all CPUs), and the time the
+# hypervisor gave to other guests while ours wanted to run (steal, counted in busy).
 bench_cpu_snapshot() {
-	local pm busy all
+	local pm busy all steal
 	pm=$(read_pid "$PGDATA/postmaster.pid")
-	read -r busy all < <(head -n1 /proc/stat | awk '{ t = 0; for (i = 2; i <= NF; i++) t += $i;
-		print t - $5 - $6, t }')
+	read -r busy all steal < <(head -n1 /proc/stat | awk '{ t = 0; for (i = 2; i <= NF; i++) t += $i;
+		print t - $5 - $6, t, $9 + 0 }')
 	echo "$(bench_jiffies "$pm") $(bench_jiffies "$(read_pid "$API_PID")")" \
 		"$(bench_jiffies "$(read_pid "$RUN/nginx.pid")") $(bench_jiffies "$(read_pid "$RUN/redis.pid")")" \
-		"$busy $all"
+		"$busy $all $steal"
 }
 
 # bench_children_ticks — KIDS_TICKS: CPU ticks of this shell's reaped children (the second
@@ -230,12 +231,14 @@ bench_wrk() {
 		BENCH_NOTE[$name]+=" socket-errors=${wf[socket_errors]} timeouts=${wf[timeouts]}"
 	BENCH_CPU[$name]=$(awk -v a="$cpu0" -v b="$cpu1" -v w=$((kids1 - kids0)) \
 		-v n="${wf[requests]}" -v hz="$(getconf CLK_TCK)" 'BEGIN {
-		split(a, x, " "); split(b, y, " "); for (i = 1; i <= 6; i++) d[i] = y[i] - x[i];
+		split(a, x, " "); split(b, y, " "); for (i = 1; i <= 7; i++) d[i] = y[i] - x[i];
 		ms = 1000 / hz / (n > 0 ? n : 1); ours = d[1] + d[2] + d[3] + d[4] + w;
-		printf "%.3f %.3f %.3f %.3f %.3f %.0f %.0f", d[1] * ms, d[2] * ms, d[3] * ms, d[4] * ms,
-			w * ms, 100 * d[5] / d[6], 100 * (d[5] - ours) / d[6] }')
+		others = d[5] - ours - d[7]; if (others < 0) others = 0;
+		printf "%.3f %.3f %.3f %.3f %.3f %.0f %.0f %.1f", d[1] * ms, d[2] * ms, d[3] * ms,
+			d[4] * ms, w * ms, 100 * d[5] / d[6], 100 * others / d[6], 100 * d[7] / d[6] }')
 	log "  $line"
-	log "  CPU ms/request: postgres api nginx redis wrk, machine busy %, others %: ${BENCH_CPU[$name]}"
+	log "  CPU ms/request: postgres api nginx redis wrk, machine busy %, others %, steal %:" \
+		"${BENCH_CPU[$name]}"
 }
 
 # bench_warmup SCENARIO — BENCH_WARMUP seconds of the scenario, not measured: caches
@@ -318,11 +321,11 @@ bench_report() {
 	done
 	printf '\nCPU time per request (ms) by process; the machine during the run (%% of %s cores: all\n' \
 		"$(nproc)"
-	printf 'busy, and busy with processes not ours); "cpu-bound" = %s cores / the sum, the rate\n' \
-		"$(nproc)"
+	printf 'busy, busy with processes not ours, and stolen: the hypervisor ran other guests while\n'
+	printf 'ours waited); "cpu-bound" = %s cores / the sum, the rate\n' "$(nproc)"
 	printf 'the stack would reach alone on the machine, and its ratio to /health/live likewise:\n'
-	printf '%-12s %8s %9s %7s %7s %7s %7s %6s %7s %10s %7s\n' scenario postgres webix-api nginx \
-		redis wrk sum busy% others% cpu-bound 'vs live'
+	printf '%-12s %8s %9s %7s %7s %7s %7s %6s %7s %6s %10s %7s\n' scenario postgres webix-api \
+		nginx redis wrk sum busy% others% steal% cpu-bound 'vs live'
 	local est_live
 	est_live=$(for name in "${BENCH_ORDER[@]}"; do
 		if [[ $name == health* ]]; then printf '%s\n' "${BENCH_CPU[$name]}"; fi
@@ -331,8 +334,8 @@ bench_report() {
 	for name in "${BENCH_ORDER[@]}"; do
 		awk -v n="$name" -v c="$(nproc)" -v live="${est_live:-0}" '{
 			s = $1 + $2 + $3 + $4 + $5; r = s > 0 ? 1000 * c / s : 0;
-			printf "%-12s %8.3f %9.3f %7.3f %7.3f %7.3f %7.3f %6d %7d %10.0f %6.0f%%\n",
-				n, $1, $2, $3, $4, $5, s, $6, $7, r, (live > 0 ? 100 * r / live : 0) }' \
+			printf "%-12s %8.3f %9.3f %7.3f %7.3f %7.3f %7.3f %6d %7d %6.1f %10.0f %6.0f%%\n",
+				n, $1, $2, $3, $4, $5, s, $6, $7, $8, r, (live > 0 ? 100 * r / live : 0) }' \
 			<<<"${BENCH_CPU[$name]}"
 	done
 	printf '\nscenarios: health = GET /health/live; list = GET /api/webtoons/:org?limit=20 (%s orgs);\n' \
