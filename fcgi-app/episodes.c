@@ -130,11 +130,10 @@ int
 h_episode_list(struct req *r, struct resp *rs)
 {
 	struct page pg;
-	bool bad;
-	if (page_parse(r, rs, &pg) < 0)
-		return -1;
-	const char *status = query_enum(r, rs, "status", statuses, &bad);
-	if (bad)
+	json_object *errors = json_object_new_array();
+	page_check(r, errors, &pg);
+	const char *status = query_enum(r, errors, "status", statuses);
+	if (query_done(r, rs, errors) < 0)
 		return -1;
 	struct db *db = &r->app->db;
 	const char *p[5] = { req_param(r, 1), status ? status : "", pg.limit_s, pg.offset_s,

@@ -64,11 +64,10 @@ int
 h_members_list(struct req *r, struct resp *rs)
 {
 	struct page pg;
-	bool bad;
-	if (page_parse(r, rs, &pg) < 0)
-		return -1;
-	const char *role = query_enum(r, rs, "role", roles, &bad);
-	if (bad)
+	json_object *errors = json_object_new_array();
+	page_check(r, errors, &pg);
+	const char *role = query_enum(r, errors, "role", roles);
+	if (query_done(r, rs, errors) < 0)
 		return -1;
 	struct db *db = &r->app->db;
 	const char *p[5] = { r->org_id, pg.limit_s, pg.offset_s, role ? role : "", pg.page_s };

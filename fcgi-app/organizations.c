@@ -228,14 +228,11 @@ int
 h_org_list(struct req *r, struct resp *rs)
 {
 	struct page pg;
-	bool bad;
-	if (page_parse(r, rs, &pg) < 0)
-		return -1;
-	const char *status = query_enum(r, rs, "status", statuses, &bad);
-	if (bad)
-		return -1;
-	const char *search = query_text(r, rs, "search", 100, &bad);
-	if (bad)
+	json_object *errors = json_object_new_array();
+	page_check(r, errors, &pg);
+	const char *status = query_enum(r, errors, "status", statuses);
+	const char *search = query_text(r, errors, "search", 100);
+	if (query_done(r, rs, errors) < 0)
 		return -1;
 	struct db *db = &r->app->db;
 	if (db_begin(db, NULL, r->user_id) != DB_OK)

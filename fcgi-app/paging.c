@@ -24,10 +24,9 @@ query_int(struct req *r, const char *name)
 	return x;
 }
 
-int
-page_parse(struct req *r, struct resp *rs, struct page *pg)
+void
+page_check(struct req *r, json_object *errors, struct page *pg)
 {
-	json_object *errors = json_object_new_array();
 	long long p = query_int(r, "page"), l = query_int(r, "limit");
 	if (p == -2)
 		validate_error(errors, "page", "\"page\" must be an integer");
@@ -40,22 +39,16 @@ page_parse(struct req *r, struct resp *rs, struct page *pg)
 		validate_error(errors, "limit", "\"limit\" must be greater than or equal to 1");
 	else if (l > PAGE_MAX_LIMIT)
 		validate_error(errors, "limit", "\"limit\" must be less than or equal to 100");
-	if (json_object_array_length(errors) > 0)
-		return resp_invalid(r, rs, errors);
-	json_object_put(errors);
-	pg->page = p == -1 ? 1 : p;
-	pg->limit = l == -1 ? PAGE_DEFAULT_LIMIT : l;
+	pg->page = p < 1 || p > PAGE_MAX_PAGE ? 1 : p;
+	pg->limit = l < 1 || l > PAGE_MAX_LIMIT ? PAGE_DEFAULT_LIMIT : l;
 	snprintf(pg->page_s, sizeof(pg->page_s), "%lld", pg->page);
 	snprintf(pg->limit_s, sizeof(pg->limit_s), "%lld", pg->limit);
 	snprintf(pg->offset_s, sizeof(pg->offset_s), "%lld", (pg->page - 1) * pg->limit);
-	return 0;
 }
 
 const char *
-query_enum(struct req *r, struct resp *rs, const char *name, const char *const *allowed,
-    bool *bad)
+query_enum(struct req *r, json_object *errors, const char *name, const char *const *allowed)
 {
-	*bad = false;
 	const char *v = req_query(r, name);
 	if (v == NULL || *v == '\0')
 		return NULL;
@@ -69,18 +62,14 @@ query_enum(struct req *r, struct resp *rs, const char *name, const char *const *
 	*q = '\0';
 	for (size_t i = 0; allowed[i]; i++)
 		q += sprintf(q, "%s%s", i ? ", " : "", allowed[i]);
-	json_object *errors = json_object_new_array();
 	validate_error(errors, name, arena_printf(&r->arena, "\"%s\" must be one of [%s]", name,
 	    list));
-	resp_invalid(r, rs, errors);
-	*bad = true;
 	return NULL;
 }
 
 const char *
-query_text(struct req *r, struct resp *rs, const char *name, size_t max, bool *bad)
+query_text(struct req *r, json_object *errors, const char *name, size_t max)
 {
-	*bad = false;
 	const char *v = req_query(r, name);
 	if (v == NULL || *v == '\0')
 		return NULL;
@@ -93,9 +82,23 @@ query_text(struct req *r, struct resp *rs, const char *name, size_t max, bool *b
 		    "long", max);
 	if (why == NULL)
 		return v;
-	json_object *errors = json_object_new_array();
 	validate_error(errors, name, arena_printf(&r->arena, "\"%s\" %s", name, why));
-	resp_invalid(r, rs, errors);
-	*bad = true;
 	return NULL;
+}
+
+int
+query_done(struct req *r, struct resp *rs, json_object *errors)
+{
+	if (json_object_array_length(errors) > 0)
+		return resp_invalid(r, rs, errors);
+	json_object_put(errors);
+	return 0;
+}
+
+int
+page_parse(struct req *r, struct resp *rs, struct page *pg)
+{
+	json_object *errors = json_object_new_array();
+	page_check(r, errors, pg);
+	return query_done(r, rs, errors);
 }

@@ -14,18 +14,23 @@ struct page {
 };
 
 /*
- * Read ?page= and ?limit= (integers; page ≥ 1, 1 ≤ limit ≤ 100; defaults 1 and 20).
- * 0, or -1 with 400 validation_failed answered (every bad parameter listed).
+ * The checks of a list's query parameters add what is wrong with theirs to `errors` (a
+ * json-c array, validate_error entries), so that query_done answers one 400 naming every
+ * bad parameter, not the first one found. A caller makes the array, runs its checks, then
+ * query_done: 0 when all were good, else -1 with 400 validation_failed answered (either way
+ * the array is consumed).
  */
-int page_parse(struct req *, struct resp *, struct page *);
+/* ?page= and ?limit= (integers; page ≥ 1, 1 ≤ limit ≤ 100; defaults 1 and 20). */
+void page_check(struct req *, json_object *errors, struct page *);
+/* Optional parameter that must be one of `allowed` (NULL-terminated): its value, or NULL
+ * when absent, empty or not allowed (an error added). */
+const char *query_enum(struct req *, json_object *errors, const char *name,
+    const char *const *allowed);
+/* Optional free text of at most `max` characters of valid UTF-8: its value, or NULL when
+ * absent, empty or not valid (an error added). */
+const char *query_text(struct req *, json_object *errors, const char *name, size_t max);
+int query_done(struct req *, struct resp *, json_object *errors);
 
-/*
- * Optional query parameter that must be one of `allowed` (NULL-terminated): its value,
- * NULL when absent or empty, and *bad set (400 answered) when it is not allowed.
- */
-const char *query_enum(struct req *, struct resp *, const char *name,
-    const char *const *allowed, bool *bad);
-/* Optional free-text query parameter of at most `max` characters of valid UTF-8: its value,
- * NULL when absent or empty, *bad set (400 answered) otherwise. */
-const char *query_text(struct req *, struct resp *, const char *name, size_t max, bool *bad);
+/* page_check alone: 0, or -1 with 400 answered. */
+int page_parse(struct req *, struct resp *, struct page *);
 #endif

@@ -8,20 +8,13 @@ static const char *const sorts[] = { "newest", "title", "publishedAt", "views", 
 int
 webtoon_query_parse(struct req *r, struct resp *rs, struct webtoon_query *q, bool members)
 {
-	bool bad;
-	if (page_parse(r, rs, &q->pg) < 0)
-		return -1;
-	q->status = members ? query_enum(r, rs, "status", statuses, &bad) : "published";
-	if (members && bad)
-		return -1;
-	q->sort = query_enum(r, rs, "sort", sorts, &bad);
-	if (bad)
-		return -1;
-	q->tag = query_text(r, rs, "tag", 50, &bad);
-	if (bad)
-		return -1;
-	q->search = query_text(r, rs, "search", 200, &bad);
-	if (bad)
+	json_object *errors = json_object_new_array();
+	page_check(r, errors, &q->pg);
+	q->status = members ? query_enum(r, errors, "status", statuses) : "published";
+	q->sort = query_enum(r, errors, "sort", sorts);
+	q->tag = query_text(r, errors, "tag", 50);
+	q->search = query_text(r, errors, "search", 200);
+	if (query_done(r, rs, errors) < 0)
 		return -1;
 	q->status = q->status ? q->status : "";
 	q->sort = q->sort ? q->sort : "newest";

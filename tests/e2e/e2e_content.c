@@ -1304,6 +1304,24 @@ static void t_list_query_errors(struct h_case *c)
 	    NULL), 1, P("search"), P("\"search\" must be valid UTF-8 text"), "search not UTF-8");
 	expect_invalid(c, pub(c, A.host, "/api/public/webtoons?sort=random", NULL), 1, P("sort"),
 	    P("\"sort\" must be one of [newest, title, publishedAt, views]"), "public sort");
+	/* every bad parameter of a list is named in one answer, not the first one found */
+	expect_invalid(c, call(c, "GET", TOK(RO_VIEWER), h_printf("%s?page=0&limit=500&status=live"
+	    "&sort=random&tag=%s&search=%%FF", wt_path(A.id), h_repeat("t", 51)), NULL), 6,
+	    P("page", "limit", "status", "sort", "tag", "search"),
+	    P("\"page\" must be greater than or equal to 1",
+	    "\"limit\" must be less than or equal to 100",
+	    "\"status\" must be one of [draft, published, archived]",
+	    "\"sort\" must be one of [newest, title, publishedAt, views]",
+	    "\"tag\" length must be less than or equal to 50 characters long",
+	    "\"search\" must be valid UTF-8 text"), "every parameter of the list wrong");
+	expect_invalid(c, call(c, "GET", TOK(RO_VIEWER), h_printf("%s?limit=x&status=bogus",
+	    eps_path(A.id, VW)), NULL), 2, P("limit", "status"),
+	    P("\"limit\" must be an integer", "\"status\" must be one of [draft, published, archived]"),
+	    "episodes: limit and status wrong");
+	expect_invalid(c, pub(c, A.host, "/api/public/webtoons?page=x&sort=random&status=draft",
+	    NULL), 2, P("page", "sort"), P("\"page\" must be an integer",
+	    "\"sort\" must be one of [newest, title, publishedAt, views]"),
+	    "public list: page and sort wrong (status is not its parameter)");
 }
 
 /* ---- episodes: numbering, order, filters ---- */

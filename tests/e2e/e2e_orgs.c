@@ -1788,6 +1788,13 @@ static void t_status(struct h_case *c)
 	    "?status=active shows an inactive organization: %s", h_brief(r));
 	expect_invalid(c, GET("/api/organizations?status=closed", U[U_STATUS].token), "?status=closed",
 	    "status", "\"status\" must be one of [pending, active, suspended, inactive]", NULL);
+	/* every bad parameter named in one answer */
+	expect_invalid(c, GET(h_printf("/api/organizations?page=0&limit=x&status=closed&search=%s",
+	    h_repeat("z", 101)), U[U_STATUS].token), "every parameter of the list wrong",
+	    "page", "\"page\" must be greater than or equal to 1",
+	    "limit", "\"limit\" must be an integer",
+	    "status", "\"status\" must be one of [pending, active, suspended, inactive]",
+	    "search", "\"search\" length must be less than or equal to 100 characters long", NULL);
 }
 
 /* ==================================================== soft delete and purge */
@@ -2339,6 +2346,10 @@ static void t_pagination_pages(struct h_case *c)
 		EXPECT(c, json_object_array_length(h_jget(r->json, "data.data")) == 2 &&
 		    list_has(h_jget(r->json, "data.data"), "userId._id", U[U_BOTH].id),
 		    "A's admins: %s", h_brief(r));
+	expect_invalid(c, GET(h_printf("/api/organizations/%s/users?limit=101&role=owner", A.id),
+	    U[U_ADMIN].token), "members: limit and role wrong",
+	    "limit", "\"limit\" must be less than or equal to 100",
+	    "role", "\"role\" must be one of [admin, moderator, user, viewer]", NULL);
 }
 
 /* The super admin lists every organization; others only their own (D6). */
