@@ -1,5 +1,6 @@
 /* settings.c — reads /etc/webix/webix.conf (key = value), applies the environment, checks types. */
 #include "settings.h"
+#include "legacyenv.h"
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -225,7 +226,14 @@ read_file(struct config *c, const char *path, bool must_exist, struct errbuf *e)
 		}
 		const struct cfg_def *d = find_def(key, strlen(key));
 		if (d == NULL) {
-			adderr(e, "%s: unknown setting \"%s\" (see docs/configuration.md)", where, key);
+			const struct legacy_setting *old = legacy_setting_find(key, strlen(key));
+			if (old != NULL)
+				adderr(e, "%s: \"%s\" is a setting of the original Node.js system, which "
+				    "webix does not read: %s (docs/configuration.md)", where, key,
+				    old->instead);
+			else
+				adderr(e, "%s: unknown setting \"%s\" (see docs/configuration.md)", where,
+				    key);
 			continue;
 		}
 		set_value(c, d, val, where, e);

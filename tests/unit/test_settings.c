@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "legacyenv.h"
 #include "settings.h"
 
 #ifndef SRCDIR
@@ -316,6 +317,44 @@ START_TEST(unknown_key)
 }
 END_TEST
 
+/* A name of the original system's .env gets what to use instead, still as an error. */
+START_TEST(original_system_key)
+{
+	const char *path = write_conf("NODE_ENV = x\nMAX_FILE_SIZE = 10485760\n"
+	    "MONGODB_URI = mongodb://localhost/webix\n");
+	ck_assert_int_eq(load(path, 0), -1);
+	char where[128];
+	snprintf(where, sizeof(where), "%s:2: \"MAX_FILE_SIZE\" is a setting of the original", path);
+	ASSERT_ERR_HAS(where);
+	ASSERT_ERR_HAS("set MEDIA_MAX_BYTES");
+	snprintf(where, sizeof(where), "%s:3: \"MONGODB_URI\"", path);
+	ASSERT_ERR_HAS(where);
+	ASSERT_ERR_HAS("set DATABASE_URL");
+	ck_assert_int_eq(err_lines(), 2);
+	/* the names webix kept are its own settings, not the original's */
+	for (size_t i = 0; i < legacy_nsettings; i++) {
+		ck_assert_msg(legacy_setting_find(legacy_settings[i].name,
+		    strlen(legacy_settings[i].name)) == &legacy_settings[i], "%s",
+		    legacy_settings[i].name);
+		for (size_t j = 0; j < cfg_ndefs; j++)
+			ck_assert_msg(strcmp(legacy_settings[i].name, cfg_defs[j].name) != 0,
+			    "%s is both a setting and an original name", cfg_defs[j].name);
+		/* each says what to set (an existing setting) or to remove it */
+		const char *w = legacy_settings[i].instead;
+		bool names_one = false;
+		for (size_t j = 0; j < cfg_ndefs && !names_one; j++) {
+			char want[96];
+			snprintf(want, sizeof(want), "set %s ", cfg_defs[j].name);
+			names_one = strstr(w, want) != NULL;
+		}
+		ck_assert_msg(names_one || strstr(w, "remove it") != NULL, "%s: %s",
+		    legacy_settings[i].name, w);
+	}
+	ck_assert_ptr_null(legacy_setting_find("MAX_FILE", 8));
+	ck_assert_ptr_null(legacy_setting_find("max_file_size", 13));
+}
+END_TEST
+
 START_TEST(line_without_equals)
 {
 	const char *path = write_conf("NODE_ENV = x\njust some words\n");
@@ -565,6 +604,12 @@ START_TEST(docs_list_every_setting)
 		}
 	ck_assert_msg(missing[0] == '\0', "%s does not document:%s", path, missing);
 	ck_assert(has_word(text, "WEBIX_CONFIG"));
+	for (size_t i = 0; i < legacy_nsettings; i++)
+		if (!has_word(text, legacy_settings[i].name)) {
+			strncat(missing, " ", sizeof(missing) - strlen(missing) - 1);
+			strncat(missing, legacy_settings[i].name, sizeof(missing) - strlen(missing) - 1);
+		}
+	ck_assert_msg(missing[0] == '\0', "%s does not say what replaces:%s", path, missing);
 }
 END_TEST
 
@@ -600,6 +645,7 @@ settings_suite(void)
 	tc = tcase_create("errors");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, unknown_key);
+	tcase_add_test(tc, original_system_key);
 	tcase_add_test(tc, line_without_equals);
 	tcase_add_test(tc, missing_required_api);
 	tcase_add_test(tc, missing_required_migrate);
