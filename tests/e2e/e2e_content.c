@@ -1324,6 +1324,44 @@ static void t_list_query_errors(struct h_case *c)
 	    "public list: page and sort wrong (status is not its parameter)");
 }
 
+/* ---- an answer larger than one FastCGI record (the worker hands it to libfcgi's stream) ---- */
+
+static void t_list_larger_than_one_record(struct h_case *c)
+{
+	struct org o;
+	const char *desc = h_repeat("d", 1000);
+
+	NEED_SETUP(c);
+	REQUIRE(mk_org(c, RO_ADMIN, "big", &o));
+	for (int i = 0; i < 52; i++)
+		REQUIRE(mk_webtoon_body(c, TOK(RO_ADMIN), o.id, h_jbody("title",
+		    h_printf("Big %02d", i), "description", desc, NULL)) != NULL);
+	struct h_resp *r = call(c, "GET", TOK(RO_ADMIN), h_printf("%s?limit=100", wt_path(o.id)),
+	    NULL);
+	REQUIRE(expect_ok(c, r, 200, NULL, "the list of 52 webtoons"));
+	struct json_object *d = h_jget(r->json, "data.data");
+	EXPECT(c, r->body_len > 70000, "the answer is %zu bytes: not larger than one record",
+	    r->body_len);
+	EXPECT(c, json_object_is_type(d, json_type_array) && json_object_array_length(d) == 52,
+	    "52 webtoons expected: %s", h_brief(r));
+	int whole = 0;
+	for (size_t i = 0; d && i < json_object_array_length(d); i++)
+		whole += h_streq(h_jstr(json_object_array_get_idx(d, i), "description"), desc);
+	EXPECT(c, whole == 52, "%d of 52 descriptions came back whole", whole);
+	EXPECT(c, h_jint(r->json, "data.pagination.total", -1) == 52, "pagination: %s",
+	    h_brief(r));
+	/* the same list again (from the read cache), and a small one: still one record each */
+	struct h_resp *again = call(c, "GET", TOK(RO_ADMIN), h_printf("%s?limit=100",
+	    wt_path(o.id)), NULL);
+	EXPECT(c, again->status == 200 && again->body_len == r->body_len &&
+	    memcmp(again->body, r->body, r->body_len) == 0, "the list read again differs: %s",
+	    h_brief(again));
+	struct h_resp *one = call(c, "GET", TOK(RO_ADMIN), h_printf("%s?limit=1", wt_path(o.id)),
+	    NULL);
+	EXPECT(c, one->status == 200 && json_object_array_length(h_jget(one->json,
+	    "data.data")) == 1, "limit=1: %s", h_brief(one));
+}
+
 /* ---- episodes: numbering, order, filters ---- */
 
 static long ep_number(struct h_resp *r)
@@ -2337,6 +2375,7 @@ int main(void)
 		h_run_with(h_printf("paging_400_%s", pgrows[i].name), t_paging_bounds, &pgrows[i]);
 	h_run("paging_bounds_accepted", t_paging_accepts_bounds);
 	h_run("list_query_errors", t_list_query_errors);
+	h_run("list_larger_than_one_record", t_list_larger_than_one_record);
 	h_run("list_setup", t_list_setup);
 	for (size_t i = 0; i < sizeof(lrows) / sizeof(lrows[0]); i++)
 		h_run_with(h_printf("list_%s", lrows[i].name), t_list, &lrows[i]);
