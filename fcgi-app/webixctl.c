@@ -393,7 +393,8 @@ cmd_cache(struct config *cfg, int argc, char **argv)
 }
 
 /* org purge [--older-than DAYS]: soft-deleted organizations leave for good, as the owner
- * (the application role cannot delete them); their tenant rows go by ON DELETE CASCADE. */
+ * (the application role cannot delete them); their tenant rows go by ON DELETE CASCADE,
+ * their audit rows stay (with their org_id, sql/013) and each gets organization_purged. */
 static int
 cmd_org(struct config *cfg, int argc, char **argv)
 {
@@ -417,8 +418,13 @@ cmd_org(struct config *cfg, int argc, char **argv)
 	snprintf(d, sizeof(d), "%ld", days);
 	const char *p[1] = { d };
 	db_init(&db, cfg->database_owner_url, cfg->db_statement_timeout, cfg->db_connect_timeout);
-	PGresult *r = db_exec_plain(&db, "DELETE FROM organizations WHERE deleted_at IS NOT NULL "
-	    "AND deleted_at <= now() - make_interval(days => $1::int)", 1, p);
+	/* one statement: the organizations go and each leaves an audit row, or neither */
+	PGresult *r = db_exec_plain(&db, "WITH gone AS (DELETE FROM organizations WHERE "
+	    "deleted_at IS NOT NULL AND deleted_at <= now() - make_interval(days => $1::int) "
+	    "RETURNING id, subdomain, deleted_at) INSERT INTO audit_log (org_id, action, resource, "
+	    "resource_id, metadata, user_agent) SELECT id, 'organization_purged', 'organization', "
+	    "id::text, jsonb_build_object('subdomain', subdomain, 'deletedAt', deleted_at, "
+	    "'olderThanDays', $1::int), 'webixctl' FROM gone", 1, p);
 	int rc = 1;
 	if (r == NULL)
 		fprintf(stderr, "webixctl org purge: %s\n", db.msg);

@@ -1893,9 +1893,17 @@ static void t_soft_delete_and_purge(struct h_case *c)
 	EXPECT(c, db_count(c, "SELECT count(*) FROM webtoons WHERE org_id = $1::uuid", 1,
 	    P(o.id)) == 0 && db_count(c, "SELECT count(*) FROM episodes WHERE org_id = $1::uuid", 1,
 	    P(o.id)) == 0, "its content is still there");
+	/* its audit trail stays, still naming it (sql/013), and the purge is in it */
 	EXPECT(c, db_count(c, "SELECT count(*) FROM audit_log WHERE resource_id = $1 AND "
-	    "action = 'organization_deleted' AND org_id IS NULL", 1, P(o.id)) == 1,
-	    "the audit trail of the purged organization is gone (it is kept, org_id NULL)");
+	    "action = 'organization_deleted' AND org_id = $1::uuid", 1, P(o.id)) == 1,
+	    "the audit trail of the purged organization lost it (org_id cleared or row gone)");
+	EXPECT(c, db_count(c, "SELECT count(*) FROM audit_log WHERE org_id = $1::uuid AND "
+	    "action = 'organization_purged' AND resource = 'organization' AND resource_id = org_id::text "
+	    "AND user_id IS NULL AND metadata->>'subdomain' = $2 AND "
+	    "(metadata->>'olderThanDays')::int = 0 AND metadata ? 'deletedAt'", 2,
+	    P(o.id, o.sub)) == 1, "no organization_purged audit row for the purged organization");
+	EXPECT(c, db_count(c, "SELECT count(*) FROM audit_log WHERE action = 'organization_purged' "
+	    "AND org_id = $1::uuid", 1, P(again.id)) == 0, "the live organization has a purge row");
 	EXPECT(c, db_count(c, "SELECT count(*) FROM organizations WHERE id = $1::uuid AND "
 	    "deleted_at IS NULL", 1, P(again.id)) == 1, "the live organization was purged");
 	expect_ok(c, GET(h_printf("/api/organizations/%s", again.id), U[U_MOD].token), 200, NULL,
