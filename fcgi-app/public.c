@@ -1,12 +1,13 @@
 /* public.c — /api/public/webtoons[...]: what readers see on <subdomain>.<base domain>
  * without signing in — published content of that (active) organization, cacheable with
- * ETag / 304. Reading (GET, not HEAD) a webtoon or an episode counts a view (views.c),
+ * ETag / 304; the lists are also kept in Redis (pubcache.c). Reading (GET, not HEAD) a webtoon or an episode counts a view (views.c),
  * a revalidation answered 304 too. */
 #include "handlers.h"
 #include "app.h"
 #include "body.h"
 #include "etag.h"
 #include "paging.h"
+#include "pubcache.h"
 #include "views.h"
 #include "webtoonlist.h"
 #include <string.h>
@@ -19,7 +20,8 @@ enum { S_ENTER, S_LIST, S_WEBTOON, S_EPISODES, S_EPISODE, S__MAX };
 static const struct db_stmt stmts[S__MAX] = {
 	/* the host's organization becomes the transaction's: row-level security scopes the rest */
 	[S_ENTER] = { "public_enter_tenant", "SELECT app_enter_tenant($1)", 1 },
-	[S_LIST] = { "public_webtoon_list", WEBTOON_LIST_SQL("true"), 7 },
+	/* the lists: and the organization they were read in (pubcache.c) */
+	[S_LIST] = { "public_webtoon_list", WEBTOON_LIST_SQL("true") ", app_org_id()", 7 },
 	/* reads; views.c counts the view */
 	[S_WEBTOON] = { "public_webtoon_read",
 	  "SELECT webtoon_view(w, false, true), w.org_id FROM webtoons w WHERE w.id = $1 "
@@ -32,7 +34,7 @@ static const struct db_stmt stmts[S__MAX] = {
 	  "AND x.status = 'published' ORDER BY x.episode_number LIMIT $2 OFFSET $3) e), "
 	  "'[]'::jsonb), 'pagination', page_info((SELECT count(*) FROM episodes x "
 	  "WHERE x.webtoon_id = $1 AND x.org_id = app_org_id() AND x.status = 'published'), "
-	  "$4, $2)) END", 4 },
+	  "$4, $2)) END, app_org_id()", 4 },
 	[S_EPISODE] = { "public_episode_read",
 	  "SELECT episode_view(e, false, true), e.org_id FROM episodes e JOIN webtoons w "
 	  "ON w.id = e.webtoon_id WHERE e.id = $2 AND e.webtoon_id = $1 AND e.org_id = app_org_id() "
@@ -70,12 +72,40 @@ reply(struct req *r, struct resp *rs, PGresult *res, const char *missing)
 	return 0;
 }
 
-/* GET /api/public/webtoons — 200, 304, 400, 404 */
+/* A public list from the cache (pubcache.c), or after the database: kept when it is an
+ * answer (200) of the organization the tenant host named. */
+static int
+reply_list(struct req *r, struct resp *rs, const struct pubcache *pc, PGresult *res,
+    const char *missing)
+{
+	if (pc->data != NULL) {
+		resp_ok_raw(r, rs, 200, NULL, pc->data);
+		resp_cacheable(r, rs, PUBLIC_MAX_AGE);
+		return 0;
+	}
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+		pubcache_store(r, pc, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 0));
+	return reply(r, rs, res, missing);
+}
+
+/* GET /api/public/webtoons — 200, 304, 400, 404 (cached, searches excepted) */
 int
 h_public_webtoons(struct req *r, struct resp *rs)
 {
 	struct webtoon_query q;
-	if (webtoon_query_parse(r, rs, &q, false) < 0 || enter_tenant(r, rs) < 0)
+	struct pubcache pc;
+	if (webtoon_query_parse(r, rs, &q, false) < 0)
+		return -1;
+	/* one key for each query as parsed (no two spellings, no unknown parameter, make two
+	 * entries); each search is its own answer and is not kept */
+	json_object *tag = json_object_new_string(q.tag);
+	const char *key = *q.search ? NULL : arena_printf(&r->arena,
+	    "sort=%s&page=%s&limit=%s&tag=%s", q.sort, q.pg.page_s, q.pg.limit_s,
+	    json_object_to_json_string_ext(tag, JSON_C_TO_STRING_PLAIN));
+	json_object_put(tag);
+	if (pubcache_lookup(r, key, &pc) > 0)
+		return reply_list(r, rs, &pc, NULL, NULL);
+	if (enter_tenant(r, rs) < 0)
 		return -1;
 	struct db *db = &r->app->db;
 	const char *p[7] = { q.status, q.tag, q.search, q.sort, q.pg.limit_s, q.pg.offset_s,
@@ -83,7 +113,7 @@ h_public_webtoons(struct req *r, struct resp *rs)
 	PGresult *res = db_exec_commit(db, &stmts[S_LIST], p);
 	if (res == NULL)
 		return resp_db_error(r, rs, db);
-	return reply(r, rs, res, "Organization not found");
+	return reply_list(r, rs, &pc, res, "Organization not found");
 }
 
 /* A read of one webtoon or episode: the answer, and (GET, not HEAD) a view of it. */
@@ -115,19 +145,25 @@ h_public_webtoon(struct req *r, struct resp *rs)
 	return reply_counted(r, rs, res, req_param(r, 0), NULL, "Webtoon not found");
 }
 
-/* GET /api/public/webtoons/:webtoonId/episodes — 200, 304, 400, 404 */
+/* GET /api/public/webtoons/:webtoonId/episodes — 200, 304, 400, 404 (cached) */
 int
 h_public_episodes(struct req *r, struct resp *rs)
 {
 	struct page pg;
-	if (page_parse(r, rs, &pg) < 0 || enter_tenant(r, rs) < 0)
+	struct pubcache pc;
+	if (page_parse(r, rs, &pg) < 0)
+		return -1;
+	if (pubcache_lookup(r, arena_printf(&r->arena, "page=%s&limit=%s", pg.page_s,
+	    pg.limit_s), &pc) > 0)
+		return reply_list(r, rs, &pc, NULL, NULL);
+	if (enter_tenant(r, rs) < 0)
 		return -1;
 	struct db *db = &r->app->db;
 	const char *p[4] = { req_param(r, 0), pg.limit_s, pg.offset_s, pg.page_s };
 	PGresult *res = db_exec_commit(db, &stmts[S_EPISODES], p);
 	if (res == NULL)
 		return resp_db_error(r, rs, db);
-	return reply(r, rs, res, "Webtoon not found");
+	return reply_list(r, rs, &pc, res, "Webtoon not found");
 }
 
 /* GET /api/public/webtoons/:webtoonId/episodes/:episodeId — 200, 304, 404 (counts a view) */

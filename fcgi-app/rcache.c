@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define GEN_KEY "webix:c:gen"
+#define GEN_KEY RCACHE_GEN_KEY
 #define MAX_KEY_INPUT 1024        /* longer paths and queries are not cached */
 #define MAX_DATA (512 * 1024)     /* nor larger answers */
 
@@ -151,6 +151,22 @@ rcache_lookup(struct req *r)
 }
 
 void
+rcache_make_versions(struct app *app, const char *org)
+{
+	char v[17], vkey[80], wkey[80];
+	rcache_new_version(v);
+	rcache_version_key(org, vkey, sizeof(vkey));
+	rcache_views_key(org, wkey, sizeof(wkey));
+	const char *g[] = { "SET", GEN_KEY, v, "NX" }, *o[] = { "SET", vkey, v, "NX" };
+	const char *w[] = { "SET", wkey, v, "NX" };
+	struct redis_cmdv cmds[3] = { { 4, g, NULL }, { 4, o, NULL }, { 4, w, NULL } };
+	redisReply *x[3];
+	if (redis_pipe(&app->redis, 3, cmds, x) == 0)
+		for (int i = 0; i < 3; i++)
+			freeReplyObject(x[i]);
+}
+
+void
 rcache_store(struct req *r, const char *data, const char *role)
 {
 	const struct config *cfg = r->app->cfg;
@@ -158,17 +174,7 @@ rcache_store(struct req *r, const char *data, const char *role)
 		return;
 	if (r->rc_tag == NULL) {
 		/* a version is missing: make them; the next read can be cached */
-		char v[17], vkey[80], wkey[80];
-		rcache_new_version(v);
-		rcache_version_key(r->org_id, vkey, sizeof(vkey));
-		rcache_views_key(r->org_id, wkey, sizeof(wkey));
-		const char *g[] = { "SET", GEN_KEY, v, "NX" }, *o[] = { "SET", vkey, v, "NX" };
-		const char *w[] = { "SET", wkey, v, "NX" };
-		struct redis_cmdv cmds[3] = { { 4, g, NULL }, { 4, o, NULL }, { 4, w, NULL } };
-		redisReply *x[3];
-		if (redis_pipe(&r->app->redis, 3, cmds, x) == 0)
-			for (int i = 0; i < 3; i++)
-				freeReplyObject(x[i]);
+		rcache_make_versions(r->app, r->org_id);
 		return;
 	}
 	if (role == NULL || *role == '\0' || strcmp(role, "super_admin") == 0)

@@ -36,6 +36,11 @@ void rcache_version_key(const char *org, char *buf, size_t n);
 /* The key of org's view-count version (R_CACHE_VIEWS answers), replaced by each flush of
  * views (views.c), into buf (>= 64 bytes). */
 void rcache_views_key(const char *org, char *buf, size_t n);
+/* The global generation's key: part of every cached answer's tag. */
+#define RCACHE_GEN_KEY "webix:c:gen"
+/* Make org's versions (and the generation) where they are missing, so that the next read
+ * can be cached. */
+void rcache_make_versions(struct app *, const char *org);
 /* A fresh random version (17 bytes: 16 hex digits). */
 void rcache_new_version(char out[17]);
 #endif

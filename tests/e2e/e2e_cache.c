@@ -1180,6 +1180,209 @@ static void t_view_steps(struct h_case *c)
 	}
 }
 
+/* ---- 18: the public lists (fcgi-app/pubcache.c) ---- */
+
+#define PUB_LIST "/api/public/webtoons"
+#define PUB_LIST_KEY "sort=newest&page=1&limit=20&tag=\"\""
+#define PUB_EPS_KEY "page=1&limit=20"
+
+/* An anonymous GET on HOST, with If-None-Match INM unless NULL. */
+static struct h_resp *pub(struct h_case *c, const char *host, const char *path,
+    const char *inm)
+{
+	const char *hdrs[3] = { "User-Agent: " UA, NULL, NULL };
+
+	if (inm != NULL)
+		hdrs[1] = h_printf("If-None-Match: %s", inm);
+	return h_do(c, &(struct h_req){ .method = "GET", .host = host, .path = path,
+	    .headers = hdrs });
+}
+
+static const char *pub_key(const struct org *o, const char *path, const char *qkey)
+{
+	return h_printf("webix:c:p:%s:%s?%s", lower(o->sub), lower(path), qkey);
+}
+
+/* Does Redis hold the public answer of PATH (qkey QKEY) on O's host, under O (the tenant's
+ * organization) and O's current generation, version and view-count version? */
+static int pub_current(struct h_case *c, const struct org *o, const char *path,
+    const char *qkey)
+{
+	const char *gen = rget(c, "webix:c:gen"), *t = rget(c, h_printf("webix:c:t:%s",
+	    lower(o->sub)));
+	const char *ver = rget(c, h_printf("webix:c:v:%s", lower(o->id)));
+	const char *w = rget(c, h_printf("webix:c:w:%s", lower(o->id)));
+	const char *v = rget(c, pub_key(o, path, qkey)), *tag;
+
+	if (gen == NULL || ver == NULL || w == NULL || v == NULL || !h_streq(t, lower(o->id)))
+		return 0;
+	tag = h_printf("%s %s %s", gen, ver, w);
+	return strncmp(v, tag, strlen(tag)) == 0 && v[strlen(tag)] == '\n';
+}
+
+/* Reads PATH on O's host until its answer is cached (at most 4 reads, each 200), then once
+ * more: a hit, returned (NULL when a read is not 200). */
+static struct h_resp *pub_warm(struct h_case *c, const struct org *o, const char *path,
+    const char *qkey)
+{
+	struct h_resp *r;
+	int i;
+
+	h_flush_views(c);
+	for (i = 0; i < 4; i++) {
+		r = pub(c, o->host, path, NULL);
+		if (!h_check(c, r->status == 200, "warming public %s on %s: read %d: %s", path,
+		    o->host, i + 1, h_brief(r)))
+			return NULL;
+		if (i >= 1 && pub_current(c, o, path, qkey))
+			break;
+	}
+	h_check(c, i < 4, "public %s on %s is not cached after 4 reads", path, o->host);
+	r = pub(c, o->host, path, NULL);
+	return h_check(c, r->status == 200, "cached public read of %s: %s", path, h_brief(r)) ?
+	    r : NULL;
+}
+
+/* The public lists are served from Redis, with the same bytes and ETag as from PostgreSQL;
+ * every write in the organization, and nothing else, makes them fresh again. */
+static void t_public_lists(struct h_case *c)
+{
+	struct org o, other;
+	const char *w, *e, *w2, *orig = h_printf("public %s", run_tag), *fake = h_printf("fake %s",
+	    run_tag), *eps, *key, *ekey, *v, *ev, *etag;
+	struct h_resp *r, *miss;
+
+	NEED_SETUP(c);
+	REQUIRE(mk_org_full(c, &ADM, "pl", &o) && mk_org_full(c, &ADM, "po", &other));
+	REQUIRE((w = mk_webtoon(c, &ADM, o.id, orig)) != NULL);
+	REQUIRE((e = mk_episode(c, o.id, w, h_printf("ep %s", run_tag))) != NULL);
+	REQUIRE(write_ok(c, "POST", h_printf("%s/publish", w_path(o.id, w)), "{}") &&
+	    write_ok(c, "POST", h_printf("%s/episodes/%s/publish", w_path(o.id, w), e), "{}"));
+	REQUIRE((w2 = mk_webtoon(c, &ADM, other.id, h_printf("other %s", run_tag))) != NULL);
+	REQUIRE(write_ok(c, "POST", h_printf("%s/publish", w_path(other.id, w2)), "{}"));
+	eps = h_printf("%s/%s/episodes", PUB_LIST, w);
+
+	/* a miss and a hit: the same answer, byte for byte, so the same ETag; 304 on a hit */
+	miss = pub(c, o.host, PUB_LIST, NULL);
+	REQUIRE((r = pub_warm(c, &o, PUB_LIST, PUB_LIST_KEY)) != NULL);
+	EXPECT(c, miss->status == 200 && miss->body_len == r->body_len &&
+	    memcmp(miss->body, r->body, r->body_len) == 0 &&
+	    h_streq(h_hdr(miss, "ETag"), h_hdr(r, "ETag")), "a hit differs from the miss: %s / %s",
+	    h_brief(miss), h_brief(r));
+	etag = h_strdup(h_hdr(r, "ETag"));
+	EXPECT(c, pub(c, o.host, PUB_LIST, etag)->status == 304, "a hit with If-None-Match: not "
+	    "304");
+	REQUIRE(pub_warm(c, &o, eps, PUB_EPS_KEY) != NULL);
+
+	/* what is served is the entry: poison it, the answers follow */
+	key = pub_key(&o, PUB_LIST, PUB_LIST_KEY);
+	ekey = pub_key(&o, eps, PUB_EPS_KEY);
+	v = rget(c, key);
+	ev = rget(c, ekey);
+	REQUIRE(h_check(c, v && strstr(v, orig) && ev && strstr(ev, run_tag), "no cached public "
+	    "lists: %s / %s", v ? v : "absent", ev ? ev : "absent"));
+	REQUIRE(rset(c, key, replace_all(v, orig, fake), 1) &&
+	    rset(c, ekey, replace_all(ev, h_printf("ep %s", run_tag), fake), 1));
+	r = pub(c, o.host, PUB_LIST, NULL);
+	EXPECT(c, h_streq(item_str(r, w, "title"), fake), "the public list is not answered from "
+	    "its entry: %s", titles(r));
+	r = pub(c, o.host, eps, NULL);
+	EXPECT(c, h_streq(h_jstr(item(r, e), "title"), fake), "the public episodes are not "
+	    "answered from their entry: %s", h_brief(r));
+	/* the key is the query as parsed; a search is never cached; another host is another
+	 * organization */
+	r = pub(c, o.host, h_printf("%s?limit=20&junk=1&page=1", PUB_LIST), NULL);
+	EXPECT(c, h_streq(item_str(r, w, "title"), fake), "another spelling is another entry: %s",
+	    titles(r));
+	r = pub(c, o.host, h_printf("%s?search=%s", PUB_LIST, run_tag), NULL);
+	EXPECT(c, h_streq(item_str(r, w, "title"), orig), "a search served from the cache: %s",
+	    titles(r));
+	r = pub(c, other.host, PUB_LIST, NULL);
+	EXPECT(c, r->status == 200 && item(r, w) == NULL && item(r, w2) != NULL,
+	    "the other host's list: %s", titles(r));
+
+	/* a write anywhere in the organization: fresh at once (a draft changes nothing shown,
+	 * but the poisoned entries are gone) */
+	REQUIRE(mk_webtoon(c, &ADM, o.id, h_printf("draft %s", run_tag)) != NULL);
+	r = pub(c, o.host, PUB_LIST, NULL);
+	EXPECT(c, h_streq(item_str(r, w, "title"), orig) && total(r) == 1,
+	    "after a write the public list is not fresh: %s", titles(r));
+	r = pub(c, o.host, eps, NULL);
+	EXPECT(c, h_streq(h_jstr(item(r, e), "title"), h_printf("ep %s", run_tag)),
+	    "after a write the public episodes are not fresh: %s", h_brief(r));
+
+	/* unpublished: gone from the list and its episodes 404, at once */
+	REQUIRE(pub_warm(c, &o, PUB_LIST, PUB_LIST_KEY) && pub_warm(c, &o, eps, PUB_EPS_KEY));
+	REQUIRE(write_ok(c, "POST", h_printf("%s/unpublish", w_path(o.id, w)), "{}"));
+	r = pub(c, o.host, PUB_LIST, NULL);
+	EXPECT(c, r->status == 200 && item(r, w) == NULL, "unpublished, still listed: %s",
+	    titles(r));
+	h_expect_err_msg(c, pub(c, o.host, eps, NULL), 404, "not_found", "Webtoon not found",
+	    "the episodes of an unpublished webtoon");
+	REQUIRE(write_ok(c, "POST", h_printf("%s/publish", w_path(o.id, w)), "{}"));
+	r = pub(c, o.host, PUB_LIST, NULL);
+	EXPECT(c, item(r, w) != NULL, "published again, not listed: %s", titles(r));
+
+	/* a manual drop (webixctl cache flush: a new generation) */
+	REQUIRE((r = pub_warm(c, &o, PUB_LIST, PUB_LIST_KEY)) != NULL);
+	v = rget(c, key);
+	REQUIRE(v != NULL && rset(c, key, replace_all(v, orig, fake), 1));
+	REQUIRE(rset(c, "webix:c:gen", h_printf("g%s", run_tag), 0));
+	r = pub(c, o.host, PUB_LIST, NULL);
+	EXPECT(c, h_streq(item_str(r, w, "title"), orig), "a new generation, the old entry "
+	    "served: %s", titles(r));
+}
+
+/* Suspended, deleted, and the subdomain taken by a new organization: never the old
+ * organization's answers, and the new one's writes show at once. */
+static void t_public_host_changes(struct h_case *c)
+{
+	struct org o, n;
+	const char *w, *wn, *wn2;
+	struct h_resp *r;
+
+	NEED_SETUP(c);
+	REQUIRE(mk_org_full(c, &ADM, "ph", &o));
+	REQUIRE((w = mk_webtoon(c, &ADM, o.id, h_printf("old %s", run_tag))) != NULL);
+	REQUIRE(write_ok(c, "POST", h_printf("%s/publish", w_path(o.id, w)), "{}"));
+	REQUIRE(pub_warm(c, &o, PUB_LIST, PUB_LIST_KEY) != NULL);
+	REQUIRE(set_status(c, &o, "suspended"));
+	h_expect_err_msg(c, pub(c, o.host, PUB_LIST, NULL), 404, "not_found", NULL,
+	    "the public list of a suspended organization");
+	REQUIRE(set_status(c, &o, "active"));
+	r = pub(c, o.host, PUB_LIST, NULL);
+	EXPECT(c, r->status == 200 && item(r, w) != NULL, "active again: %s", titles(r));
+
+	REQUIRE(pub_warm(c, &o, PUB_LIST, PUB_LIST_KEY) != NULL);
+	REQUIRE(expect_ok(c, call(c, "DELETE", ADM.tok, h_printf("/api/organizations/%s", o.id),
+	    NULL), 200, "delete the organization"));
+	h_expect_err_msg(c, pub(c, o.host, PUB_LIST, NULL), 404, "not_found", NULL,
+	    "the public list of a deleted organization");
+
+	/* a new organization takes the subdomain: the tenant key still names the old one */
+	n.sub = o.sub;
+	n.host = o.host;
+	r = call(c, "POST", ADM.tok, "/api/organizations", h_jbody("name", "Cache reborn",
+	    "subdomain", n.sub, NULL));
+	REQUIRE(h_check(c, r->status == 201, "the subdomain again: %s", h_brief(r)));
+	n.id = h_strdup(h_jstr(r->json, "data._id"));
+	REQUIRE(n.id != NULL && add_member(c, &ADM, &n, &MEM, "user") && set_status(c, &n,
+	    "active"));
+	REQUIRE((wn = mk_webtoon(c, &ADM, n.id, h_printf("new %s", run_tag))) != NULL);
+	REQUIRE(write_ok(c, "POST", h_printf("%s/publish", w_path(n.id, wn)), "{}"));
+	for (int i = 0; i < 4; i++) {
+		r = pub(c, n.host, PUB_LIST, NULL);
+		EXPECT(c, r->status == 200 && item(r, w) == NULL && item(r, wn) != NULL,
+		    "read %d of the reborn host: %s", i + 1, titles(r));
+	}
+	REQUIRE(pub_warm(c, &n, PUB_LIST, PUB_LIST_KEY) != NULL);
+	REQUIRE((wn2 = mk_webtoon(c, &ADM, n.id, h_printf("newer %s", run_tag))) != NULL);
+	REQUIRE(write_ok(c, "POST", h_printf("%s/publish", w_path(n.id, wn2)), "{}"));
+	r = pub(c, n.host, PUB_LIST, NULL);
+	EXPECT(c, item(r, wn2) != NULL && item(r, wn) != NULL, "the new organization's write "
+	    "does not show on its host: %s", titles(r));
+}
+
 /* ---- 16: a view sent on a cache hit that Redis refuses is written to PostgreSQL ---- */
 
 static void t_view_refused_on_hit(struct h_case *c)
@@ -1330,6 +1533,8 @@ int main(void)
 	h_run("view_rows_per_second_and_batch_rewrite", t_view_rows);
 	h_run("view_refused_by_redis_on_a_hit", t_view_refused_on_hit);
 	h_run("view_counts_in_steps_noted_per_batch", t_view_steps);
+	h_run("public_lists_cached", t_public_lists);
+	h_run("public_host_changes", t_public_host_changes);
 
 	rc = h_finish();
 	if (db != NULL)
