@@ -7,7 +7,9 @@
  * change) and every flush of its views makes its public answers stale before the writer
  * hears back, as for member reads; a host whose subdomain now names another organization
  * finds its old answers under the old organization's versions, which no longer match.
- * The answer's bytes are the database's, so a hit has the same ETag as a miss. */
+ * The answer's bytes are the database's, so a hit has the same ETag as a miss. The view
+ * counts shown are PostgreSQL's, as without the cache: the view-count version changes with
+ * every flush of the organization's views. */
 #include "pubcache.h"
 #include "app.h"
 #include "rcache.h"

@@ -13,7 +13,7 @@ struct pubcache {
 };
 
 /*
- * Before a public list reads the database. qkey names the answer besides the path (NULL:
+ * Before a public list goes to the database. qkey names the answer besides the path (NULL:
  * not cached, e.g. a search). 1: a hit, pc->data is the answer's data; 0: a miss (also with
  * the cache off, no tenant or Redis away), kept in pc for pubcache_store. Two round trips:
  * the generation, the tenant's organization and the answer; then that organization's

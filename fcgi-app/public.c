@@ -1,7 +1,8 @@
 /* public.c — /api/public/webtoons[...]: what readers see on <subdomain>.<base domain>
  * without signing in — published content of that (active) organization, cacheable with
- * ETag / 304; the lists are also kept in Redis (pubcache.c). Reading (GET, not HEAD) a webtoon or an episode counts a view (views.c),
- * a revalidation answered 304 too. */
+ * ETag / 304; the lists are also kept in Redis (pubcache.c; searches excepted). Reading
+ * (GET, not HEAD) a webtoon or an episode counts a view (views.c), a revalidation answered
+ * 304 too. */
 #include "handlers.h"
 #include "app.h"
 #include "body.h"
@@ -20,7 +21,7 @@ enum { S_ENTER, S_LIST, S_WEBTOON, S_EPISODES, S_EPISODE, S__MAX };
 static const struct db_stmt stmts[S__MAX] = {
 	/* the host's organization becomes the transaction's: row-level security scopes the rest */
 	[S_ENTER] = { "public_enter_tenant", "SELECT app_enter_tenant($1)", 1 },
-	/* the lists: and the organization they were read in (pubcache.c) */
+	/* the lists, and the organization they were read in (pubcache.c) */
 	[S_LIST] = { "public_webtoon_list", WEBTOON_LIST_SQL("true") ", app_org_id()", 7 },
 	/* reads; views.c counts the view */
 	[S_WEBTOON] = { "public_webtoon_read",
@@ -72,10 +73,10 @@ reply(struct req *r, struct resp *rs, PGresult *res, const char *missing)
 	return 0;
 }
 
-/* A public list from the cache (pubcache.c), or after the database: kept when it is an
- * answer (200) of the organization the tenant host named. */
+/* A public answer from the cache (pubcache.c), or after the database: then kept when it
+ * is an answer (200) of the organization the tenant host named. */
 static int
-reply_list(struct req *r, struct resp *rs, const struct pubcache *pc, PGresult *res,
+reply_public(struct req *r, struct resp *rs, const struct pubcache *pc, PGresult *res,
     const char *missing)
 {
 	if (pc->data != NULL) {
@@ -104,7 +105,7 @@ h_public_webtoons(struct req *r, struct resp *rs)
 	    json_object_to_json_string_ext(tag, JSON_C_TO_STRING_PLAIN));
 	json_object_put(tag);
 	if (pubcache_lookup(r, key, &pc) > 0)
-		return reply_list(r, rs, &pc, NULL, NULL);
+		return reply_public(r, rs, &pc, NULL, NULL);
 	if (enter_tenant(r, rs) < 0)
 		return -1;
 	struct db *db = &r->app->db;
@@ -113,7 +114,7 @@ h_public_webtoons(struct req *r, struct resp *rs)
 	PGresult *res = db_exec_commit(db, &stmts[S_LIST], p);
 	if (res == NULL)
 		return resp_db_error(r, rs, db);
-	return reply_list(r, rs, &pc, res, "Organization not found");
+	return reply_public(r, rs, &pc, res, "Organization not found");
 }
 
 /* A read of one webtoon or episode: the answer, and (GET, not HEAD) a view of it. */
@@ -131,7 +132,9 @@ reply_counted(struct req *r, struct resp *rs, PGresult *res, const char *wid, co
 	return 0;
 }
 
-/* GET /api/public/webtoons/:webtoonId — 200, 304, 404 (counts a view) */
+/* GET /api/public/webtoons/:webtoonId — 200, 304, 404 (counts a view). Not cached: its
+ * viewCount changes with every flush of the organization's views, which a busy
+ * organization has every VIEWS_FLUSH_MS. */
 int
 h_public_webtoon(struct req *r, struct resp *rs)
 {
@@ -155,7 +158,7 @@ h_public_episodes(struct req *r, struct resp *rs)
 		return -1;
 	if (pubcache_lookup(r, arena_printf(&r->arena, "page=%s&limit=%s", pg.page_s,
 	    pg.limit_s), &pc) > 0)
-		return reply_list(r, rs, &pc, NULL, NULL);
+		return reply_public(r, rs, &pc, NULL, NULL);
 	if (enter_tenant(r, rs) < 0)
 		return -1;
 	struct db *db = &r->app->db;
@@ -163,10 +166,11 @@ h_public_episodes(struct req *r, struct resp *rs)
 	PGresult *res = db_exec_commit(db, &stmts[S_EPISODES], p);
 	if (res == NULL)
 		return resp_db_error(r, rs, db);
-	return reply_list(r, rs, &pc, res, "Webtoon not found");
+	return reply_public(r, rs, &pc, res, "Webtoon not found");
 }
 
-/* GET /api/public/webtoons/:webtoonId/episodes/:episodeId — 200, 304, 404 (counts a view) */
+/* GET /api/public/webtoons/:webtoonId/episodes/:episodeId — 200, 304, 404 (counts a view;
+ * not cached, as a webtoon) */
 int
 h_public_episode(struct req *r, struct resp *rs)
 {
