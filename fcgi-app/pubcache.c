@@ -1,15 +1,16 @@
-/* pubcache.c — the public lists from Redis. Keys:
+/* pubcache.c — the public reads from Redis. Keys:
  *   webix:c:t:<tenant>                 the organization the tenant host named when last read
- *   webix:c:p:<tenant>:<path>?<key>    "<gen> <version> <view version>\n<data JSON>"
+ *   webix:c:p:<tenant>:<path>?<key>    "<gen> <version>[ <view version>]\n<data JSON>"
  * The tag is read before the database is, from the versions of the organization the tenant
  * key names; an answer is kept only when the database resolved the host to that same
  * organization. So every write in it (publish, unpublish, status, delete, a subdomain
  * change) and every flush of its views makes its public answers stale before the writer
  * hears back, as for member reads; a host whose subdomain now names another organization
  * finds its old answers under the old organization's versions, which no longer match.
- * The answer's bytes are the database's, so a hit has the same ETag as a miss. The view
- * counts shown are PostgreSQL's, as without the cache: the view-count version changes with
- * every flush of the organization's views. */
+ * The answer's bytes are the database's, so a hit has the same ETag as a miss. Public
+ * answers show no view counts; the one whose order does (the webtoon list sorted by views)
+ * is also tagged with the view-count version, which each flush of the organization's views
+ * replaces. */
 #include "pubcache.h"
 #include "app.h"
 #include "rcache.h"
@@ -27,7 +28,7 @@ str_of(const redisReply *x)
 }
 
 int
-pubcache_lookup(struct req *r, const char *qkey, struct pubcache *pc)
+pubcache_lookup(struct req *r, const char *qkey, bool with_views, struct pubcache *pc)
 {
 	memset(pc, 0, sizeof(*pc));
 	if (r->app->cfg->cache_ttl <= 0 || r->tenant == NULL || *r->tenant == '\0' ||
@@ -53,14 +54,15 @@ pubcache_lookup(struct req *r, const char *qkey, struct pubcache *pc)
 	rcache_version_key(pc->org, vkey, sizeof(vkey));
 	rcache_views_key(pc->org, wkey, sizeof(wkey));
 	const char *vget[] = { "MGET", vkey, wkey };
-	struct redis_cmdv vcmd = { 3, vget, NULL };
+	struct redis_cmdv vcmd = { with_views ? 3 : 2, vget, NULL };
 	redisReply *v = NULL;
 	if (redis_pipe(&r->app->redis, 1, &vcmd, &v) < 0)
 		goto out;
-	if (v->type == REDIS_REPLY_ARRAY && v->elements == 2 && str_of(v->element[0]) &&
-	    str_of(v->element[1]))
-		pc->tag = arena_printf(&r->arena, "%s %s %s", gen, str_of(v->element[0]),
-		    str_of(v->element[1]));
+	if (v->type == REDIS_REPLY_ARRAY && v->elements == (with_views ? 2u : 1u) &&
+	    str_of(v->element[0]) && (!with_views || str_of(v->element[1])))
+		pc->tag = with_views ? arena_printf(&r->arena, "%s %s %s", gen,
+		    str_of(v->element[0]), str_of(v->element[1])) :
+		    arena_printf(&r->arena, "%s %s", gen, str_of(v->element[0]));
 	freeReplyObject(v);
 	const redisReply *rv = x->element[2];
 	if (pc->tag != NULL && rv->type == REDIS_REPLY_STRING) {

@@ -1,8 +1,8 @@
 /* public.c — /api/public/webtoons[...]: what readers see on <subdomain>.<base domain>
  * without signing in — published content of that (active) organization, cacheable with
- * ETag / 304; the lists are also kept in Redis (pubcache.c; searches excepted). Reading
- * (GET, not HEAD) a webtoon or an episode counts a view (views.c), a revalidation answered
- * 304 too. */
+ * ETag / 304, and kept in Redis (pubcache.c; searches excepted). Reading (GET, not HEAD) a
+ * webtoon or an episode counts a view (views.c), a revalidation answered 304 and a read
+ * from the cache too. */
 #include "handlers.h"
 #include "app.h"
 #include "body.h"
@@ -21,7 +21,8 @@ enum { S_ENTER, S_LIST, S_WEBTOON, S_EPISODES, S_EPISODE, S__MAX };
 static const struct db_stmt stmts[S__MAX] = {
 	/* the host's organization becomes the transaction's: row-level security scopes the rest */
 	[S_ENTER] = { "public_enter_tenant", "SELECT app_enter_tenant($1)", 1 },
-	/* the lists, and the organization they were read in (pubcache.c) */
+	/* the lists, and the organization they were read in (pubcache.c); the reads return it
+	 * too */
 	[S_LIST] = { "public_webtoon_list", WEBTOON_LIST_SQL("true") ", app_org_id()", 7 },
 	/* reads; views.c counts the view */
 	[S_WEBTOON] = { "public_webtoon_read",
@@ -104,7 +105,8 @@ h_public_webtoons(struct req *r, struct resp *rs)
 	    "sort=%s&page=%s&limit=%s&tag=%s", q.sort, q.pg.page_s, q.pg.limit_s,
 	    json_object_to_json_string_ext(tag, JSON_C_TO_STRING_PLAIN));
 	json_object_put(tag);
-	if (pubcache_lookup(r, key, &pc) > 0)
+	/* sorted by views, the order moves with each flush of the organization's views */
+	if (pubcache_lookup(r, key, strcmp(q.sort, "views") == 0, &pc) > 0)
 		return reply_public(r, rs, &pc, NULL, NULL);
 	if (enter_tenant(r, rs) < 0)
 		return -1;
@@ -117,14 +119,15 @@ h_public_webtoons(struct req *r, struct resp *rs)
 	return reply_public(r, rs, &pc, res, "Organization not found");
 }
 
-/* A read of one webtoon or episode: the answer, and (GET, not HEAD) a view of it. */
+/* A read of one webtoon or episode (from the cache or after the database): the answer, and
+ * (GET, not HEAD) a view of it. */
 static int
-reply_counted(struct req *r, struct resp *rs, PGresult *res, const char *wid, const char *eid,
-    const char *missing)
+reply_counted(struct req *r, struct resp *rs, const struct pubcache *pc, PGresult *res,
+    const char *wid, const char *eid, const char *missing)
 {
-	const char *org = PQntuples(res) == 1 ? arena_strdup(&r->arena, PQgetvalue(res, 0, 1)) :
-	    NULL;
-	if (reply(r, rs, res, missing) < 0)
+	const char *org = pc->data != NULL ? pc->org : PQntuples(res) == 1 ?
+	    arena_strdup(&r->arena, PQgetvalue(res, 0, 1)) : NULL;
+	if (reply_public(r, rs, pc, res, missing) < 0)
 		return -1;
 	long long written;
 	if (org && !r->is_head && (rs->status == 200 || rs->status == 304))
@@ -132,12 +135,14 @@ reply_counted(struct req *r, struct resp *rs, PGresult *res, const char *wid, co
 	return 0;
 }
 
-/* GET /api/public/webtoons/:webtoonId — 200, 304, 404 (counts a view). Not cached: its
- * viewCount changes with every flush of the organization's views, which a busy
- * organization has every VIEWS_FLUSH_MS. */
+/* GET /api/public/webtoons/:webtoonId — 200, 304, 404 (counts a view; cached: a public
+ * webtoon shows no view count) */
 int
 h_public_webtoon(struct req *r, struct resp *rs)
 {
+	struct pubcache pc;
+	if (pubcache_lookup(r, "", false, &pc) > 0)
+		return reply_counted(r, rs, &pc, NULL, req_param(r, 0), NULL, NULL);
 	if (enter_tenant(r, rs) < 0)
 		return -1;
 	struct db *db = &r->app->db;
@@ -145,7 +150,7 @@ h_public_webtoon(struct req *r, struct resp *rs)
 	PGresult *res = db_exec_commit(db, &stmts[S_WEBTOON], p);
 	if (res == NULL)
 		return resp_db_error(r, rs, db);
-	return reply_counted(r, rs, res, req_param(r, 0), NULL, "Webtoon not found");
+	return reply_counted(r, rs, &pc, res, req_param(r, 0), NULL, "Webtoon not found");
 }
 
 /* GET /api/public/webtoons/:webtoonId/episodes — 200, 304, 400, 404 (cached) */
@@ -157,7 +162,7 @@ h_public_episodes(struct req *r, struct resp *rs)
 	if (page_parse(r, rs, &pg) < 0)
 		return -1;
 	if (pubcache_lookup(r, arena_printf(&r->arena, "page=%s&limit=%s", pg.page_s,
-	    pg.limit_s), &pc) > 0)
+	    pg.limit_s), false, &pc) > 0)
 		return reply_public(r, rs, &pc, NULL, NULL);
 	if (enter_tenant(r, rs) < 0)
 		return -1;
@@ -170,10 +175,13 @@ h_public_episodes(struct req *r, struct resp *rs)
 }
 
 /* GET /api/public/webtoons/:webtoonId/episodes/:episodeId — 200, 304, 404 (counts a view;
- * not cached, as a webtoon) */
+ * cached, as a webtoon) */
 int
 h_public_episode(struct req *r, struct resp *rs)
 {
+	struct pubcache pc;
+	if (pubcache_lookup(r, "", false, &pc) > 0)
+		return reply_counted(r, rs, &pc, NULL, req_param(r, 0), req_param(r, 1), NULL);
 	if (enter_tenant(r, rs) < 0)
 		return -1;
 	struct db *db = &r->app->db;
@@ -181,5 +189,6 @@ h_public_episode(struct req *r, struct resp *rs)
 	PGresult *res = db_exec_commit(db, &stmts[S_EPISODE], p);
 	if (res == NULL)
 		return resp_db_error(r, rs, db);
-	return reply_counted(r, rs, res, req_param(r, 0), req_param(r, 1), "Episode not found");
+	return reply_counted(r, rs, &pc, res, req_param(r, 0), req_param(r, 1),
+	    "Episode not found");
 }

@@ -102,7 +102,7 @@ const struct cfg_def cfg_defs[] = {
 	  "NODE_ENV=production." },
 	{ "CACHE_TTL_SECONDS", CFG_INT, OFF(cache_ttl), "60", 0, 86400, 0,
 	  "Lifetime of the Redis cache of member reads (webtoon list and webtoon by id, with the "
-	  "caller's access) and of the public lists (a tenant host's webtoons and episodes); every "
+	  "caller's access) and of the public reads (a tenant host's webtoons and episodes); every "
 	  "write in the organization invalidates it at once, so this only bounds memory and a "
 	  "Redis outage during a write. 0 turns the cache off." },
 	{ "VIEWS_FLUSH_MS", CFG_INT, OFF(views_flush_ms), "1000", 50, 60000, 0,

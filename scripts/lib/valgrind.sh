@@ -142,7 +142,7 @@ vg_sample_requests() {
 	vg_req webtoon_missing 404 "${a[@]}" "$u/api/webtoons/$org/00000000-0000-4000-8000-000000000000"
 	sleep 3 # VIEWS_FLUSH_MS: a worker writes the queued views
 	vg_req webtoon_list_after_flush 200 "${a[@]}" "$u/api/webtoons/$org?limit=5&sort=views"
-	# the public lists on the tenant host: the tenant's organization noted, then the answers
+	# the public reads on the tenant host: the tenant's organization noted, then the answers
 	# kept, then hits (the organization made active by hand: no super admin here)
 	local host="Host: $sub.${CFG[BASE_DOMAIN]}"
 	psql -X -q "$OWNER_URL" -c "UPDATE organizations SET status = 'active' WHERE id = '$org'" \
@@ -151,6 +151,7 @@ vg_sample_requests() {
 	for i in 1 2 3; do
 		vg_req "public_list_$i" 200 -H "$host" "$u/api/public/webtoons"
 		vg_req "public_episodes_$i" 200 -H "$host" "$u/api/public/webtoons/$wt/episodes"
+		vg_req "public_webtoon_$i" 200 -H "$host" "$u/api/public/webtoons/$wt"
 	done
 	vg_req public_list_search 200 -H "$host" "$u/api/public/webtoons?search=Val"
 }

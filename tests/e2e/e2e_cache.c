@@ -1204,20 +1204,27 @@ static const char *pub_key(const struct org *o, const char *path, const char *qk
 }
 
 /* Does Redis hold the public answer of PATH (qkey QKEY) on O's host, under O (the tenant's
- * organization) and O's current generation, version and view-count version? */
-static int pub_current(struct h_case *c, const struct org *o, const char *path,
-    const char *qkey)
+ * organization) and O's current generation and version (and view-count version: VIEWS)? */
+static int pub_current_v(struct h_case *c, const struct org *o, const char *path,
+    const char *qkey, int views)
 {
 	const char *gen = rget(c, "webix:c:gen"), *t = rget(c, h_printf("webix:c:t:%s",
 	    lower(o->sub)));
 	const char *ver = rget(c, h_printf("webix:c:v:%s", lower(o->id)));
-	const char *w = rget(c, h_printf("webix:c:w:%s", lower(o->id)));
+	const char *w = views ? rget(c, h_printf("webix:c:w:%s", lower(o->id))) : "";
 	const char *v = rget(c, pub_key(o, path, qkey)), *tag;
 
 	if (gen == NULL || ver == NULL || w == NULL || v == NULL || !h_streq(t, lower(o->id)))
 		return 0;
-	tag = h_printf("%s %s %s", gen, ver, w);
+	tag = views ? h_printf("%s %s %s", gen, ver, w) : h_printf("%s %s", gen, ver);
 	return strncmp(v, tag, strlen(tag)) == 0 && v[strlen(tag)] == '\n';
+}
+
+/* Only the webtoon list sorted by views depends on view counts. */
+static int pub_current(struct h_case *c, const struct org *o, const char *path,
+    const char *qkey)
+{
+	return pub_current_v(c, o, path, qkey, strstr(qkey, "sort=views") != NULL);
 }
 
 /* Reads PATH on O's host until its answer is cached (at most 4 reads, each 200), then once
@@ -1243,8 +1250,9 @@ static struct h_resp *pub_warm(struct h_case *c, const struct org *o, const char
 	    r : NULL;
 }
 
-/* The public lists are served from Redis, with the same bytes and ETag as from PostgreSQL;
- * every write in the organization, and nothing else, makes them fresh again. */
+/* The public lists and reads are served from Redis, with the same bytes and ETag as from
+ * PostgreSQL; every write in the organization, and nothing else, makes them fresh again;
+ * a read from the cache still counts its view. */
 static void t_public_lists(struct h_case *c)
 {
 	struct org o, other;
@@ -1322,6 +1330,56 @@ static void t_public_lists(struct h_case *c)
 	REQUIRE(write_ok(c, "POST", h_printf("%s/publish", w_path(o.id, w)), "{}"));
 	r = pub(c, o.host, PUB_LIST, NULL);
 	EXPECT(c, item(r, w) != NULL, "published again, not listed: %s", titles(r));
+
+	/* one webtoon and one episode: cached too (public answers show no view count), and
+	 * every read, a hit too, counts its view */
+	{
+		const char *wp = h_printf("%s/%s", PUB_LIST, w), *ep = h_printf("%s/episodes/%s",
+		    wp, e), *vsum = VIEWS_SUM " WHERE webtoon_id = $1::uuid AND episode_id IS NULL",
+		    *esum = VIEWS_SUM " WHERE episode_id = $1::uuid", *wv, *epv;
+		long w0, e0;
+
+		REQUIRE(pub_warm(c, &o, wp, "") != NULL && pub_warm(c, &o, ep, "") != NULL);
+		wv = rget(c, pub_key(&o, wp, ""));
+		epv = rget(c, pub_key(&o, ep, ""));
+		REQUIRE(h_check(c, wv && strstr(wv, orig) && epv && strstr(epv, run_tag),
+		    "no cached public reads: %s / %s", wv ? wv : "absent", epv ? epv : "absent"));
+		REQUIRE(rset(c, pub_key(&o, wp, ""), replace_all(wv, orig, fake), 1) &&
+		    rset(c, pub_key(&o, ep, ""), replace_all(epv, h_printf("ep %s", run_tag), fake),
+		    1));
+		h_flush_views(c);
+		w0 = h_sql_count(c, db, vsum, 1, P(w));
+		e0 = h_sql_count(c, db, esum, 1, P(e));
+		for (int i = 0; i < 3; i++) {
+			r = pub(c, o.host, wp, NULL);
+			EXPECT(c, r->status == 200 && h_streq(h_jstr(r->json, "data.title"), fake),
+			    "the public webtoon is not answered from its entry: %s", h_brief(r));
+			r = pub(c, o.host, ep, NULL);
+			EXPECT(c, r->status == 200 && h_streq(h_jstr(r->json, "data.title"), fake),
+			    "the public episode is not answered from its entry: %s", h_brief(r));
+		}
+		EXPECT(c, pub(c, o.host, wp, "\"x\"")->status == 200, "a hit with a wrong "
+		    "If-None-Match: not 200");
+		h_sql_count_until(c, db, w0 + 4, vsum, 1, P(w));
+		h_sql_count_until(c, db, e0 + 3, esum, 1, P(e));
+		EXPECT(c, h_sql_count(c, db, vsum, 1, P(w)) == w0 + 4 &&
+		    h_sql_count(c, db, esum, 1, P(e)) == e0 + 3, "hits did not count their views: "
+		    "webtoon %ld -> %ld (expected +4), episode %ld -> %ld (expected +3)", w0,
+		    h_sql_count(c, db, vsum, 1, P(w)), e0, h_sql_count(c, db, esum, 1, P(e)));
+		/* an edit is fresh at once; an unpublished webtoon and its episodes are 404 */
+		REQUIRE(write_ok(c, "PUT", h_printf("%s/episodes/%s", w_path(o.id, w), e),
+		    h_jbody("title", h_printf("ep2 %s", run_tag), NULL)));
+		r = pub(c, o.host, ep, NULL);
+		EXPECT(c, r->status == 200 && h_streq(h_jstr(r->json, "data.title"),
+		    h_printf("ep2 %s", run_tag)), "the edited episode is not fresh: %s",
+		    h_brief(r));
+		REQUIRE(write_ok(c, "POST", h_printf("%s/unpublish", w_path(o.id, w)), "{}"));
+		h_expect_err_msg(c, pub(c, o.host, wp, NULL), 404, "not_found", "Webtoon not found",
+		    "the unpublished webtoon");
+		h_expect_err_msg(c, pub(c, o.host, ep, NULL), 404, "not_found", "Episode not found",
+		    "an episode of the unpublished webtoon");
+		REQUIRE(write_ok(c, "POST", h_printf("%s/publish", w_path(o.id, w)), "{}"));
+	}
 
 	/* a manual drop (webixctl cache flush: a new generation) */
 	REQUIRE((r = pub_warm(c, &o, PUB_LIST, PUB_LIST_KEY)) != NULL);
