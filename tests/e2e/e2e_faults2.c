@@ -351,7 +351,63 @@ static struct {
 	struct sess a3;      /* a session logged in during the outage */
 	int stopped;         /* Redis was stopped */
 	int fail_open;       /* RATE_LIMIT_FAIL_OPEN of the stack */
+	char pub_host[160];  /* a tenant host with one published webtoon, read before the outage */
+	char pub_list[96], pub_webtoon[160], pub_title[96], pub_wid[64];
 } ro;
+
+static long pg_count(const char *sql, const char *param, char *err, size_t errsz);
+
+/* An anonymous GET on HOST. */
+static struct h_resp *pub_get(struct h_case *c, const char *host, const char *path)
+{
+	return h_do(c, &(struct h_req){ .method = "GET", .host = host, .path = path,
+	    .timeout_ms = 20000 });
+}
+
+/* An active organization of S with one published webtoon, its public reads made once so
+ * that Redis holds them when it stops (pubcache.c). 0, or -1 (recorded). */
+static int public_setup(struct h_case *c, const struct sess *s)
+{
+	const char *sub = fmt("f2p%ld%d", (long)time(NULL) % 100000, (int)getpid() % 1000);
+	struct h_resp *r = post(c, "/api/organizations", jbody("name", "Faults public",
+	    "subdomain", sub, NULL), s->access, NULL);
+	char org[64], wt[64], err[512];
+
+	if (!h_check(c, r->status == 201 && h_jstr(r->json, "data._id"), "create organization: %s",
+	    h_brief(r)))
+		return -1;
+	snprintf(org, sizeof(org), "%s", h_jstr(r->json, "data._id"));
+	snprintf(ro.pub_title, sizeof(ro.pub_title), "read in the outage %s", run_tag);
+	r = post(c, fmt("/api/webtoons/%s", org), jbody("title", ro.pub_title, NULL), s->access,
+	    NULL);
+	if (!h_check(c, r->status == 201 && h_jstr(r->json, "data._id"), "create webtoon: %s",
+	    h_brief(r)))
+		return -1;
+	snprintf(wt, sizeof(wt), "%s", h_jstr(r->json, "data._id"));
+	snprintf(ro.pub_wid, sizeof(ro.pub_wid), "%s", wt);
+	r = post(c, fmt("/api/webtoons/%s/%s/publish", org, wt), "{}", s->access, NULL);
+	if (!h_check(c, r->status == 200, "publish: %s", h_brief(r)))
+		return -1;
+	/* no super admin here: the organization is made active in PostgreSQL (nothing of it is
+	 * cached yet) */
+	if (!h_check(c, pg_count("WITH u AS (UPDATE organizations SET status = 'active' WHERE "
+	    "id = $1::uuid RETURNING 1) SELECT count(*) FROM u", org, err, sizeof(err)) == 1,
+	    "activate the organization: %s", err))
+		return -1;
+	snprintf(ro.pub_host, sizeof(ro.pub_host), "%s.%s", sub, h_env.base_domain);
+	snprintf(ro.pub_list, sizeof(ro.pub_list), "/api/public/webtoons");
+	snprintf(ro.pub_webtoon, sizeof(ro.pub_webtoon), "/api/public/webtoons/%s", wt);
+	for (int i = 0; i < 3; i++) {
+		r = pub_get(c, ro.pub_host, ro.pub_list);
+		if (!h_check(c, r->status == 200, "public list before the outage: %s", h_brief(r)))
+			return -1;
+		r = pub_get(c, ro.pub_host, ro.pub_webtoon);
+		if (!h_check(c, r->status == 200, "public webtoon before the outage: %s",
+		    h_brief(r)))
+			return -1;
+	}
+	return 0;
+}
 
 static void redis_stop_or_fail(struct h_case *c)
 {
@@ -370,7 +426,38 @@ static void t_redis_outage_setup(struct h_case *c)
 	    "no webix-api master with workers under %s/run/webix-api.pid", h_env.state);
 	if (do_register(c, "a", &ro.a1, NULL) < 0 || do_login(c, ro.a1.email, &ro.a2, NULL) < 0)
 		return;
+	public_setup(c, &ro.a1);
 	redis_stop_or_fail(c);
+}
+
+/* Readers keep reading: the public reads (cached while Redis was up) come from PostgreSQL,
+ * and a read of a webtoon still counts its view (written to PostgreSQL at once). */
+static void t_redis_down_public_reads(struct h_case *c)
+{
+	struct h_resp *r;
+
+	CHECK(c, ro.stopped, "Redis was not stopped");
+	CHECK(c, ro.pub_host[0] != '\0', "the public setup did not run");
+	for (int i = 0; i < 6; i++) {
+		r = pub_get(c, ro.pub_host, ro.pub_list);
+		EXPECT(c, r->status == 200 && r->body && strstr(r->body, ro.pub_title),
+		    "public list #%d with Redis stopped: %s", i + 1, h_brief(r));
+		r = pub_get(c, ro.pub_host, ro.pub_webtoon);
+		EXPECT(c, r->status == 200 && h_jstr(r->json, "data.title") &&
+		    strcmp(h_jstr(r->json, "data.title"), ro.pub_title) == 0,
+		    "public webtoon #%d with Redis stopped: %s", i + 1, h_brief(r));
+	}
+	r = pub_get(c, ro.pub_host, "/api/public/webtoons/00000000-0000-4000-8000-000000000000");
+	EXPECT(c, r->status == 404, "a missing public webtoon with Redis stopped: %s",
+	    h_brief(r));
+	{
+		char err[512];
+		long n = pg_count("SELECT coalesce(sum(metric_value), 0)::bigint FROM analytics "
+		    "WHERE webtoon_id = $1::uuid", ro.pub_wid, err, sizeof(err));
+
+		EXPECT(c, n >= 6, "the views of the outage's public reads in PostgreSQL: %ld "
+		    "(expected at least 6) %s", n, n < 0 ? err : "");
+	}
 }
 
 /* /health/ready names Redis; /health/live and /api/health do not need it. */
@@ -1083,6 +1170,7 @@ int main(int argc, char **argv)
 		h_run("redis_down_health", t_redis_down_health);
 		h_run("redis_down_accounts", t_redis_down_accounts);
 		h_run("redis_down_limits_fail_open", t_redis_down_limits_fail_open);
+		h_run("redis_down_public_reads", t_redis_down_public_reads);
 		h_run("redis_back_recovers", t_redis_back_recovers);
 		h_run("redis_back_nothing_lost", t_redis_back_nothing_lost);
 	}
