@@ -98,15 +98,8 @@ h_public_webtoons(struct req *r, struct resp *rs)
 	struct pubcache pc;
 	if (webtoon_query_parse(r, rs, &q, false) < 0)
 		return -1;
-	/* one key for each query as parsed (no two spellings, no unknown parameter, make two
-	 * entries); each search is its own answer and is not kept */
-	json_object *tag = json_object_new_string(q.tag);
-	const char *key = *q.search ? NULL : arena_printf(&r->arena,
-	    "sort=%s&page=%s&limit=%s&tag=%s", q.sort, q.pg.page_s, q.pg.limit_s,
-	    json_object_to_json_string_ext(tag, JSON_C_TO_STRING_PLAIN));
-	json_object_put(tag);
 	/* sorted by views, the order moves with each flush of the organization's views */
-	if (pubcache_lookup(r, key, strcmp(q.sort, "views") == 0, &pc) > 0)
+	if (pubcache_lookup(r, webtoon_query_key(r, &q), strcmp(q.sort, "views") == 0, &pc) > 0)
 		return reply_public(r, rs, &pc, NULL, NULL);
 	if (enter_tenant(r, rs) < 0)
 		return -1;

@@ -22,3 +22,16 @@ webtoon_query_parse(struct req *r, struct resp *rs, struct webtoon_query *q, boo
 	q->search = q->search ? q->search : "";
 	return 0;
 }
+
+const char *
+webtoon_query_key(struct req *r, const struct webtoon_query *q)
+{
+	if (*q->search)
+		return NULL;
+	json_object *tag = json_object_new_string(q->tag);
+	const char *key = arena_printf(&r->arena, "status=%s&sort=%s&page=%s&limit=%s&tag=%s",
+	    q->status, q->sort, q->pg.page_s, q->pg.limit_s, json_object_to_json_string_ext(tag,
+	    JSON_C_TO_STRING_PLAIN));
+	json_object_put(tag);
+	return key;
+}

@@ -15,6 +15,10 @@ struct webtoon_query {
  * pattern) ?sort (newest, default | title | publishedAt | views). 0 or -1 with 400 sent.
  */
 int webtoon_query_parse(struct req *, struct resp *, struct webtoon_query *, bool members);
+/* The cache key of a parsed query: every parameter, normalized, in one order, so no two
+ * spellings of a query and no unknown parameter make two entries. NULL for a search (each
+ * is its own answer: a cache of them would mostly hold misses). */
+const char *webtoon_query_key(struct req *, const struct webtoon_query *);
 
 /* $1 status, $2 tag, $3 search, $4 sort, $5 limit, $6 offset, $7 page; rows of the
  * organization of the transaction. PUB is "true" for the readers' view. */

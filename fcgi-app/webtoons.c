@@ -115,14 +115,7 @@ webtoon_list_cache_key(struct req *r)
 	memset(&scratch, 0, sizeof(scratch));
 	int bad = webtoon_query_parse(r, &scratch, &q, true);
 	resp_reset(&scratch);
-	if (bad < 0 || *q.search)
-		return NULL;
-	json_object *tag = json_object_new_string(q.tag);
-	const char *key = arena_printf(&r->arena, "status=%s&sort=%s&page=%s&limit=%s&tag=%s",
-	    q.status, q.sort, q.pg.page_s, q.pg.limit_s, json_object_to_json_string_ext(tag,
-	    JSON_C_TO_STRING_PLAIN));
-	json_object_put(tag);
-	return key;
+	return bad < 0 ? NULL : webtoon_query_key(r, &q);
 }
 
 /* A webtoon's cache key: the path names it; no query parameter changes the answer. */

@@ -1183,7 +1183,7 @@ static void t_view_steps(struct h_case *c)
 /* ---- 18: the public lists (fcgi-app/pubcache.c) ---- */
 
 #define PUB_LIST "/api/public/webtoons"
-#define PUB_LIST_KEY "sort=newest&page=1&limit=20&tag=\"\""
+#define PUB_LIST_KEY "status=published&sort=newest&page=1&limit=20&tag=\"\""
 #define PUB_EPS_KEY "page=1&limit=20"
 
 /* An anonymous GET on HOST, with If-None-Match INM unless NULL. */
