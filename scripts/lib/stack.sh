@@ -47,6 +47,10 @@ stack_paths() {
 	OWNER_URL="postgresql://webix_owner:${CFG[OWNER_PW]:-}@127.0.0.1:${CFG[PG_PORT]:-}/webix"
 	APP_URL="postgresql://webix_app:${CFG[APP_PW]:-}@127.0.0.1:${CFG[PG_PORT]:-}/webix"
 	REDIS_URL_="redis://127.0.0.1:${CFG[REDIS_PORT]:-}/0"
+	# webix-api talks to Redis over its unix socket (cheaper per round trip than TCP on
+	# loopback, docs/performance.md); REDIS_URL_ (TCP) stays for tools like redis-cli -u
+	REDIS_SOCK=$RUN/redis.sock
+	REDIS_API_URL="unix:$REDIS_SOCK?db=0"
 	HTTPS_URL="https://localhost:${CFG[HTTPS_PORT]:-}"
 }
 
@@ -169,7 +173,7 @@ stack_settings() {
 	printf '%s\n' \
 		"DATABASE_URL=$APP_URL" \
 		"DATABASE_OWNER_URL=$OWNER_URL" \
-		"REDIS_URL=$REDIS_URL_" \
+		"REDIS_URL=$REDIS_API_URL" \
 		"JWT_SECRET=${CFG[JWT_SECRET]}" \
 		"JWT_REFRESH_SECRET=${CFG[JWT_REFRESH_SECRET]}" \
 		"CLIENT_URL=${CFG[CLIENT_URL]}" \
@@ -205,6 +209,7 @@ stack_env_file() {
 			DATABASE_OWNER_URL=$OWNER_URL
 			WEBIX_APP_DATABASE_URL=$APP_URL
 			REDIS_URL=$REDIS_URL_
+			WEBIX_REDIS_SOCKET=$REDIS_SOCK
 			WEBIX_STATE=$STATE
 			WEBIX_DEV=$REPO/scripts/dev
 			WEBIX_CTL=$STATE/bin/webixctl
@@ -386,6 +391,8 @@ redis_conf() {
 		# written by scripts/dev: local only, AOF on, never evicts (queues live here)
 		bind 127.0.0.1
 		port ${CFG[REDIS_PORT]}
+		unixsocket $REDIS_SOCK
+		unixsocketperm 770
 		protected-mode yes
 		daemonize yes
 		pidfile $RUN/redis.pid
