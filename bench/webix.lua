@@ -8,8 +8,8 @@
 --   TARGETS   file written by scripts/lib/bench.sh; one line per published webtoon:
 --             "<org id> <subdomain> <access token> <webtoon id>", and for login
 --             lines "login <email> <password>"
--- done() prints: BENCH requests=N seconds=S rps=R p50_ms=A p99_ms=B http_errors=C
---                socket_errors=D timeouts=T
+-- done() prints: BENCH requests=N seconds=S rps=R p50_ms=A p99_ms=B mean_ms=M
+--                http_errors=C socket_errors=D timeouts=T
 --   (http_errors: answers with a status >= 400; scripts/lib/bench.sh names their codes
 --   from nginx's access log)
 
@@ -107,6 +107,33 @@ function init(args)
 	next_req = math.random(#reqs) - 1
 end
 
+-- Paced runs: BENCH_INTERVAL_MS (set by scripts/lib/bench.sh) is the time between two
+-- requests of one wrk thread. Each thread then sends at a fixed rate, on a schedule, as
+-- long as one of its connections is free: delay() gives each finished connection the next
+-- free slot of the schedule (none when the thread is behind). The clock is
+-- clock_gettime(CLOCK_MONOTONIC) through LuaJIT's FFI. delay() is defined only when
+-- pacing, because wrk schedules a timer for every request once it exists.
+local interval = tonumber(os.getenv("BENCH_INTERVAL_MS") or "")
+if interval and interval > 0 then
+	local ffi = require("ffi")
+	ffi.cdef [[
+		typedef struct { long sec; long nsec; } webix_bench_ts;
+		int clock_gettime(int clock, webix_bench_ts *ts);
+	]]
+	local ts = ffi.new("webix_bench_ts")
+	local function now_ms()
+		ffi.C.clock_gettime(1, ts)   -- CLOCK_MONOTONIC
+		return tonumber(ts.sec) * 1000 + tonumber(ts.nsec) / 1e6
+	end
+	local slot
+	function delay()
+		local now = now_ms()
+		slot = slot and slot + interval or now
+		if slot < now then slot = now end   -- behind: no catching up in a burst
+		return math.floor(slot - now)
+	end
+end
+
 function request()
 	next_req = next_req % #reqs + 1
 	return reqs[next_req]
@@ -116,9 +143,10 @@ function done(summary, latency, requests)
 	local e = summary.errors
 	local secs = summary.duration / 1e6
 	io.write(string.format(
-		"BENCH requests=%d seconds=%.2f rps=%.1f p50_ms=%.2f p99_ms=%.2f http_errors=%d " ..
-		"socket_errors=%d timeouts=%d\n",
+		"BENCH requests=%d seconds=%.2f rps=%.1f p50_ms=%.2f p99_ms=%.2f mean_ms=%.2f " ..
+		"http_errors=%d socket_errors=%d timeouts=%d\n",
 		summary.requests, secs, summary.requests / secs,
-		latency:percentile(50) / 1000, latency:percentile(99) / 1000, e.status,
+		latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.mean / 1000,
+		e.status,
 		e.connect + e.read + e.write, e.timeout))
 end

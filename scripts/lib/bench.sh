@@ -21,17 +21,21 @@ bench_settings() {
 	BENCH_TOKENS=${BENCH_TOKENS:-10}
 	BENCH_WARMUP=${BENCH_WARMUP:-3}
 	[[ $BENCH_WARMUP =~ ^[0-9]+$ ]] || die "BENCH_WARMUP must be a number of seconds, not '$BENCH_WARMUP'"
-	BENCH_RUNS=${BENCH_RUNS:-health list get get_hot public login health}
+	BENCH_RUNS=${BENCH_RUNS:-health list get get_hot public list_half get_half login health}
 	local k
 	for k in BENCH_SECONDS BENCH_CONNECTIONS BENCH_THREADS BENCH_TIMEOUT BENCH_MEMORY_REQUESTS \
 		BENCH_TOKENS; do
 		[[ ${!k} =~ ^[0-9]+$ && ${!k} -gt 0 ]] || die "$k must be a positive number, not '${!k}'"
 	done
 	((BENCH_TOKENS <= 100)) || die "BENCH_TOKENS must be at most 100 (one per organization)"
-	local r
+	local r seen_health=0
 	for r in $BENCH_RUNS; do
-		[[ $r =~ ^(health|list|get|get_hot|public|login)$ ]] ||
-			die "BENCH_RUNS: unknown scenario '$r' (health list get get_hot public login)"
+		[[ $r =~ ^(health|list|get|get_hot|public|login|list_half|get_half)$ ]] ||
+			die "BENCH_RUNS: unknown scenario '$r' (health list get get_hot public login" \
+				"list_half get_half)"
+		[[ $r != health ]] || seen_health=1
+		[[ $r != *_half ]] || ((seen_health)) ||
+			die "BENCH_RUNS: $r offers half the rate of /health/live: put a health run before it"
 	done
 }
 
@@ -164,6 +168,7 @@ bench_targets() {
 # URL would otherwise be measured as a fast error page).
 bench_check() {
 	local line org sub token wt url host=() code
+	set -- "${1%_half}"
 	read -r org sub token wt < <(grep -v '^login ' "$BENCH_DIR/targets" | head -n1)
 	local auth=(-H "Authorization: Bearer $token")
 	case $1 in
@@ -202,9 +207,9 @@ bench_wrk() {
 	cpu0=$(bench_cpu_snapshot)
 	bench_children_ticks
 	kids0=$KIDS_TICKS
-	WEBIX_BASE_DOMAIN=${CFG[BASE_DOMAIN]} \
+	WEBIX_BASE_DOMAIN=${CFG[BASE_DOMAIN]} BENCH_INTERVAL_MS=${BENCH_INTERVAL:-} \
 		wrk -t"$BENCH_THREADS" -c"$BENCH_CONNECTIONS" -d"${secs}s" --timeout "${BENCH_TIMEOUT}s" \
-		-s "$REPO/bench/webix.lua" "$HTTPS_URL" -- "$scenario" "$BENCH_DIR/targets" \
+		-s "$REPO/bench/webix.lua" "$HTTPS_URL" -- "${scenario%_half}" "$BENCH_DIR/targets" \
 		>"$out" 2>&1 &
 	CHILD=$!
 	wait "$CHILD" || { CHILD=; cat "$out" >&2; die "wrk $name failed"; }
@@ -226,6 +231,7 @@ bench_wrk() {
 	BENCH_P99[$name]=${wf[p99_ms]}
 	BENCH_ERR[$name]=$((wf[http_errors] + wf[socket_errors] + wf[timeouts]))
 	BENCH_NOTE[$name]="busy-before=${busy}% load=$(bench_loadavg | cut -d' ' -f1)"
+	[[ -z ${BENCH_INTERVAL:-} ]] || BENCH_NOTE[$name]+=" offered=${BENCH_OFFERED}/s"
 	((wf[http_errors] == 0)) || BENCH_NOTE[$name]+=" statuses=$(bench_error_codes "${wf[requests]}")"
 	((wf[socket_errors] + wf[timeouts] == 0)) ||
 		BENCH_NOTE[$name]+=" socket-errors=${wf[socket_errors]} timeouts=${wf[timeouts]}"
@@ -246,13 +252,25 @@ bench_wrk() {
 bench_warmup() {
 	((BENCH_WARMUP > 0)) && [[ $1 != login ]] || return 0
 	log "wrk warm-up: $1, ${BENCH_WARMUP}s (not measured)"
-	WEBIX_BASE_DOMAIN=${CFG[BASE_DOMAIN]} \
+	WEBIX_BASE_DOMAIN=${CFG[BASE_DOMAIN]} BENCH_INTERVAL_MS=${BENCH_INTERVAL:-} \
 		wrk -t"$BENCH_THREADS" -c"$BENCH_CONNECTIONS" -d"${BENCH_WARMUP}s" \
-		--timeout "${BENCH_TIMEOUT}s" -s "$REPO/bench/webix.lua" "$HTTPS_URL" -- "$1" \
+		--timeout "${BENCH_TIMEOUT}s" -s "$REPO/bench/webix.lua" "$HTTPS_URL" -- "${1%_half}" \
 		"$BENCH_DIR/targets" >"$BENCH_DIR/warmup-$1.txt" 2>&1 &
 	CHILD=$!
 	wait "$CHILD" || { CHILD=; cat "$BENCH_DIR/warmup-$1.txt" >&2; die "wrk warm-up $1 failed"; }
 	CHILD=
+}
+
+# bench_pace SCENARIO — for list_half and get_half: BENCH_INTERVAL, the milliseconds between
+# two requests of one wrk thread, so that the threads together offer half the rate of the
+# first /health/live run (bench/webix.lua keeps each thread on that schedule). Unset for
+# every other scenario.
+bench_pace() {
+	BENCH_INTERVAL='' BENCH_OFFERED=''
+	[[ $1 == *_half ]] || return 0
+	BENCH_OFFERED=$(awk -v h="${BENCH_RPS[health]}" 'BEGIN { printf "%.0f", h / 2 }')
+	BENCH_INTERVAL=$(awk -v t="$BENCH_THREADS" -v r="$BENCH_OFFERED" \
+		'BEGIN { printf "%.4f", 1000 * t / r }')
 }
 
 bench_runs() {
@@ -260,12 +278,14 @@ bench_runs() {
 	declare -A times=()
 	for r in $BENCH_RUNS; do
 		bench_check "$r"
+		bench_pace "$r"
 		bench_warmup "$r"
 		times[$r]=$((${times[$r]:-0} + 1))
 		name=$r
 		((times[$r] == 1)) || name="$r#${times[$r]}"
 		bench_wrk "$name" "$r" "$BENCH_SECONDS"
 	done
+	BENCH_INTERVAL='' BENCH_OFFERED=''
 }
 
 # bench_memory — RSS of each worker, then at least BENCH_MEMORY_REQUESTS requests of the
@@ -345,6 +365,8 @@ bench_report() {
 	printf '  get_hot = the same on one webtoon; public = GET /api/public/webtoons/:id/episodes on\n'
 	printf '  <sub>.%s; login = POST /api/auth/login (Argon2id verify, by design slow);\n' \
 		"${CFG[BASE_DOMAIN]}"
+	printf '  list_half, get_half = list and get sent on a schedule at half the rate of the first\n'
+	printf '  health run (not as fast as the stack answers): p50 and p99 at half load;\n'
 	printf '  memory = list, get, public and health interleaved;\n'
 	printf '  errors = answers >= 400 + socket errors + timeouts\n'
 	printf '\nworker RSS (kB), pid=kB:\n'
