@@ -4,10 +4,10 @@
 -- its CPU on a 14 kB list (docs/performance.md); wrk counts answers >= 400 by itself.
 --
 -- wrk -s bench/webix.lua URL -- SCENARIO TARGETS
---   SCENARIO  health | list | get | get_hot | public | login | mix
+--   SCENARIO  health | list | get | get_hot | public | public_get | login | mix
 --   TARGETS   file written by scripts/lib/bench.sh; one line per published webtoon:
---             "<org id> <subdomain> <access token> <webtoon id>", and for login
---             lines "login <email> <password>"
+--             "<org id> <subdomain> <access token> <webtoon id> <episode id>" (its first
+--             published episode), and for login lines "login <email> <password>"
 -- done() prints: BENCH requests=N seconds=S rps=R p50_ms=A p99_ms=B mean_ms=M
 --                http_errors=C socket_errors=D timeouts=T
 --   (http_errors: answers with a status >= 400; scripts/lib/bench.sh names their codes
@@ -29,11 +29,11 @@ end
 local function load_targets(file)
 	local t, logins = {}, {}
 	for line in io.lines(file) do
-		local a, b, c, d = line:match("^(%S+) (%S+) (%S+) ?(%S*)$")
+		local a, b, c, d, e = line:match("^(%S+) (%S+) (%S+) ?(%S*) ?(%S*)$")
 		if a == "login" then
 			logins[#logins + 1] = { email = b, password = c }
 		elseif a then
-			t[#t + 1] = { org = a, sub = b, token = c, webtoon = d }
+			t[#t + 1] = { org = a, sub = b, token = c, webtoon = d, episode = e }
 		end
 	end
 	return t, logins
@@ -67,6 +67,16 @@ local builders = {
 		for _, x in ipairs(t) do
 			r[#r + 1] = get("/api/public/webtoons/" .. x.webtoon .. "/episodes",
 				nil, x.sub .. "." .. base_domain)
+		end
+		return r
+	end,
+	public_get = function(t)
+		local r = {}
+		for _, x in ipairs(t) do
+			if x.episode ~= "" then
+				r[#r + 1] = get("/api/public/webtoons/" .. x.webtoon .. "/episodes/" .. x.episode,
+					nil, x.sub .. "." .. base_domain)
+			end
 		end
 		return r
 	end,

@@ -27,6 +27,20 @@ str_of(const redisReply *x)
 	return x && x->type == REDIS_REPLY_STRING ? x->str : NULL;
 }
 
+/* One round trip: the generation, the organization the tenant key names, that
+ * organization's versions (read here because their keys depend on it) and the answer.
+ * Read-only (no-writes), so Redis runs it even when it is full. The version key prefixes
+ * are rcache_version_key's and rcache_views_key's; the tenant key holds the organization
+ * id in lower case. */
+static const char lookup_lua[] =
+	"#!lua flags=no-writes\n"
+	"local org = redis.call('GET', KEYS[2])\n"
+	"if not org then return {} end\n"
+	"local w = false\n"
+	"if ARGV[1] == '1' then w = redis.call('GET', 'webix:c:w:' .. org) end\n"
+	"return {redis.call('GET', KEYS[1]), org, redis.call('GET', KEYS[3]),\n"
+	"        redis.call('GET', 'webix:c:v:' .. org), w}\n";
+
 int
 pubcache_lookup(struct req *r, const char *qkey, bool with_views, struct pubcache *pc)
 {
@@ -38,32 +52,23 @@ pubcache_lookup(struct req *r, const char *qkey, bool with_views, struct pubcach
 	pc->tkey = arena_printf(&r->arena, "webix:c:t:%s", tenant);
 	pc->rkey = arena_printf(&r->arena, "webix:c:p:%s:%s?%s", tenant,
 	    arena_strdup_lower(&r->arena, r->path), qkey);
-	const char *mget[] = { "MGET", RCACHE_GEN_KEY, pc->tkey, pc->rkey };
-	struct redis_cmdv cmd = { 4, mget, NULL };
+	const char *ev[] = { "EVAL", lookup_lua, "3", RCACHE_GEN_KEY, pc->tkey, pc->rkey,
+		with_views ? "1" : "0" };
+	struct redis_cmdv cmd = { 7, ev, NULL };
 	redisReply *x = NULL;
 	if (redis_pipe(&r->app->redis, 1, &cmd, &x) < 0)
 		return 0;
 	int hit = 0;
-	if (x->type != REDIS_REPLY_ARRAY || x->elements != 3)
-		goto out;
+	if (x->type != REDIS_REPLY_ARRAY || x->elements != 5)
+		goto out;   /* {}: the tenant's organization is not known */
 	const char *gen = str_of(x->element[0]), *org = str_of(x->element[1]);
+	const char *ver = str_of(x->element[3]), *views = str_of(x->element[4]);
 	if (gen == NULL || org == NULL || !util_is_uuid(org, strlen(org)))
 		goto out;
 	pc->org = arena_strdup(&r->arena, org);
-	char vkey[80], wkey[80];
-	rcache_version_key(pc->org, vkey, sizeof(vkey));
-	rcache_views_key(pc->org, wkey, sizeof(wkey));
-	const char *vget[] = { "MGET", vkey, wkey };
-	struct redis_cmdv vcmd = { with_views ? 3 : 2, vget, NULL };
-	redisReply *v = NULL;
-	if (redis_pipe(&r->app->redis, 1, &vcmd, &v) < 0)
-		goto out;
-	if (v->type == REDIS_REPLY_ARRAY && v->elements == (with_views ? 2u : 1u) &&
-	    str_of(v->element[0]) && (!with_views || str_of(v->element[1])))
-		pc->tag = with_views ? arena_printf(&r->arena, "%s %s %s", gen,
-		    str_of(v->element[0]), str_of(v->element[1])) :
-		    arena_printf(&r->arena, "%s %s", gen, str_of(v->element[0]));
-	freeReplyObject(v);
+	if (ver != NULL && (!with_views || views != NULL))
+		pc->tag = with_views ? arena_printf(&r->arena, "%s %s %s", gen, ver, views) :
+		    arena_printf(&r->arena, "%s %s", gen, ver);
 	const redisReply *rv = x->element[2];
 	if (pc->tag != NULL && rv->type == REDIS_REPLY_STRING) {
 		size_t tl = strlen(pc->tag);

@@ -21,7 +21,7 @@ bench_settings() {
 	BENCH_TOKENS=${BENCH_TOKENS:-10}
 	BENCH_WARMUP=${BENCH_WARMUP:-3}
 	[[ $BENCH_WARMUP =~ ^[0-9]+$ ]] || die "BENCH_WARMUP must be a number of seconds, not '$BENCH_WARMUP'"
-	BENCH_RUNS=${BENCH_RUNS:-health list get get_hot public list_half get_half login health}
+	BENCH_RUNS=${BENCH_RUNS:-health list get get_hot public public_get list_half get_half login health}
 	local k
 	for k in BENCH_SECONDS BENCH_CONNECTIONS BENCH_THREADS BENCH_TIMEOUT BENCH_MEMORY_REQUESTS \
 		BENCH_TOKENS; do
@@ -30,9 +30,9 @@ bench_settings() {
 	((BENCH_TOKENS <= 100)) || die "BENCH_TOKENS must be at most 100 (one per organization)"
 	local r seen_health=0
 	for r in $BENCH_RUNS; do
-		[[ $r =~ ^(health|list|get|get_hot|public|login|list_half|get_half)$ ]] ||
-			die "BENCH_RUNS: unknown scenario '$r' (health list get get_hot public login" \
-				"list_half get_half)"
+		[[ $r =~ ^(health|list|get|get_hot|public|public_get|login|list_half|get_half)$ ]] ||
+			die "BENCH_RUNS: unknown scenario '$r' (health list get get_hot public public_get" \
+				"login list_half get_half)"
 		[[ $r != health ]] || seen_health=1
 		[[ $r != *_half ]] || ((seen_health)) ||
 			die "BENCH_RUNS: $r offers half the rate of /health/live: put a health run before it"
@@ -150,13 +150,16 @@ bench_targets() {
 		printf -v email 'bench%05d@example.com' "$n"
 		token=$(bench_login "$email")
 		rows=$(psql -X -q -At -F' ' "$OWNER_URL" -v n="$n" <<-'EOF'
-			SELECT o.id, o.subdomain, w.id FROM organizations o JOIN webtoons w ON w.org_id = o.id
+			SELECT o.id, o.subdomain, w.id,
+			       (SELECT e.id FROM episodes e WHERE e.webtoon_id = w.id AND e.status = 'published'
+			        ORDER BY e.episode_number LIMIT 1)
+			FROM organizations o JOIN webtoons w ON w.org_id = o.id
 			WHERE o.subdomain = 'org' || lpad(:'n', 3, '0') AND w.status = 'published'
 			ORDER BY w.created_at DESC;
 		EOF
 		) || die "cannot read the webtoons of organization $n"
 		[[ -n $rows ]] || die "organization $n has no published webtoon"
-		awk -v t="$token" '{ print $1, $2, t, $3 }' <<<"$rows" >>"$BENCH_DIR/targets"
+		awk -v t="$token" '{ print $1, $2, t, $3, $4 }' <<<"$rows" >>"$BENCH_DIR/targets"
 	done
 	for ((n = 101; n <= 300; n++)); do
 		printf 'login bench%05d@example.com %s\n' "$n" "$BENCH_PASSWORD" >>"$BENCH_DIR/targets"
@@ -169,13 +172,15 @@ bench_targets() {
 bench_check() {
 	local line org sub token wt url host=() code
 	set -- "${1%_half}"
-	read -r org sub token wt < <(grep -v '^login ' "$BENCH_DIR/targets" | head -n1)
+	read -r org sub token wt ep < <(grep -v '^login ' "$BENCH_DIR/targets" | head -n1)
 	local auth=(-H "Authorization: Bearer $token")
 	case $1 in
 	health) url=/health/live auth=() ;;
 	list) url="/api/webtoons/$org?limit=20" ;;
 	get | get_hot) url="/api/webtoons/$org/$wt" ;;
 	public) url="/api/public/webtoons/$wt/episodes" auth=()
+		host=(-H "Host: $sub.${CFG[BASE_DOMAIN]}") ;;
+	public_get) url="/api/public/webtoons/$wt/episodes/$ep" auth=()
 		host=(-H "Host: $sub.${CFG[BASE_DOMAIN]}") ;;
 	login) return 0 ;;
 	esac
@@ -363,8 +368,10 @@ bench_report() {
 	printf '  get = GET /api/webtoons/:org/:id (counts a view: queued in Redis, written in batches), spread over %s webtoons;\n' \
 		"$(grep -vc '^login ' "$BENCH_DIR/targets")"
 	printf '  get_hot = the same on one webtoon; public = GET /api/public/webtoons/:id/episodes on\n'
-	printf '  <sub>.%s; login = POST /api/auth/login (Argon2id verify, by design slow);\n' \
+	printf '  <sub>.%s; public_get = GET /api/public/webtoons/:id/episodes/:episodeId there (a\n' \
 		"${CFG[BASE_DOMAIN]}"
+	printf '  reader opening an episode: counts a view); login = POST /api/auth/login (Argon2id\n'
+	printf '  verify, by design slow);\n'
 	printf '  list_half, get_half = list and get sent on a schedule at half the rate of the first\n'
 	printf '  health run (not as fast as the stack answers): p50 and p99 at half load;\n'
 	printf '  memory = list, get, public and health interleaved;\n'
