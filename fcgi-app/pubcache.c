@@ -29,7 +29,8 @@ str_of(const redisReply *x)
 
 /* One round trip: the generation, the organization the tenant key names, that
  * organization's versions (read here because their keys depend on it) and the answer.
- * Read-only (no-writes), so Redis runs it even when it is full. The version key prefixes
+ * Flagged no-writes: Redis runs it when full and on a read-only replica (e2e
+ * public_hits_while_redis_full). The version key prefixes
  * are rcache_version_key's and rcache_views_key's; the tenant key holds the organization
  * id in lower case. */
 static const char lookup_lua[] =

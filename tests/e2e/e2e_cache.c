@@ -1250,6 +1250,46 @@ static struct h_resp *pub_warm(struct h_case *c, const struct org *o, const char
 	    r : NULL;
 }
 
+/* Redis full (maxmemory reached; the stack's Redis never evicts): every write to it is
+ * refused, but the public lookup only reads (one script flagged no-writes), so a cached
+ * public answer is still served from Redis, not from PostgreSQL (the genuine title). */
+static void t_public_redis_full(struct h_case *c)
+{
+	struct org o;
+	const char *w, *orig = h_printf("full %s", run_tag),
+	    *fake = h_printf("served-while-full %s", run_tag), *key, *v, *info, *line, *err;
+	char limit[32];
+	struct h_resp *r;
+	int refused, served;
+
+	NEED_SETUP(c);
+	REQUIRE(mk_org_full(c, &ADM, "pf", &o));
+	REQUIRE((w = mk_webtoon(c, &ADM, o.id, orig)) != NULL);
+	REQUIRE(write_ok(c, "POST", h_printf("%s/publish", w_path(o.id, w)), "{}"));
+	REQUIRE(pub_warm(c, &o, PUB_LIST, PUB_LIST_KEY) != NULL);
+	key = pub_key(&o, PUB_LIST, PUB_LIST_KEY);
+	v = rget(c, key);
+	REQUIRE(h_check(c, v && strstr(v, orig), "no cached public list: %s", v ? v : "absent"));
+	REQUIRE(rset(c, key, replace_all(v, orig, fake), 1));
+	info = h_redis(c, NULL, "INFO", "memory", NULL);
+	line = info ? strstr(info, "\nmaxmemory:") : NULL;
+	REQUIRE(h_check(c, line && sscanf(line + 11, "%31[0-9]", limit) == 1,
+	    "Redis INFO memory has no maxmemory: %s", info ? info : "no answer"));
+
+	/* 1 byte: every write is refused from now on (restored before any check can return) */
+	REQUIRE(h_redis(c, NULL, "CONFIG", "SET", "maxmemory", "1", NULL) != NULL);
+	r = pub(c, o.host, PUB_LIST, NULL);
+	served = h_streq(item_str(r, w, "title"), fake);
+	h_redis(NULL, &err, "SET", h_printf("webix:test:full:%s", run_tag), "x", NULL);
+	refused = err != NULL && strstr(err, "OOM") != NULL;
+	h_redis(c, NULL, "CONFIG", "SET", "maxmemory", limit, NULL);
+
+	EXPECT(c, refused, "Redis at maxmemory 1 did not refuse a write (%s): the case proves "
+	    "nothing", err ? err : "it was taken");
+	EXPECT(c, r->status == 200 && served, "Redis full: the public list is not answered from "
+	    "its entry: %s", titles(r));
+}
+
 /* The public lists and reads are served from Redis, with the same bytes and ETag as from
  * PostgreSQL; every write in the organization, and nothing else, makes them fresh again;
  * a read from the cache still counts its view. */
@@ -1593,6 +1633,7 @@ int main(void)
 	h_run("view_counts_in_steps_noted_per_batch", t_view_steps);
 	h_run("public_lists_cached", t_public_lists);
 	h_run("public_host_changes", t_public_host_changes);
+	h_run("public_hits_while_redis_full", t_public_redis_full);
 
 	rc = h_finish();
 	if (db != NULL)
