@@ -30,17 +30,16 @@ str_of(const redisReply *x)
 /* One round trip: the generation, the organization the tenant key names, that
  * organization's versions (read here because their keys depend on it) and the answer.
  * Flagged no-writes: Redis runs it when full and on a read-only replica (e2e
- * public_hits_while_redis_full). The version key prefixes
- * are rcache_version_key's and rcache_views_key's; the tenant key holds the organization
- * id in lower case. */
+ * public_hits_while_redis_full). The tenant key holds the organization id in lower case,
+ * as rcache_version_key and rcache_views_key put it after the same prefixes. */
 static const char lookup_lua[] =
 	"#!lua flags=no-writes\n"
 	"local org = redis.call('GET', KEYS[2])\n"
 	"if not org then return {} end\n"
 	"local w = false\n"
-	"if ARGV[1] == '1' then w = redis.call('GET', 'webix:c:w:' .. org) end\n"
+	"if ARGV[1] == '1' then w = redis.call('GET', '" RCACHE_VIEWS_PREFIX "' .. org) end\n"
 	"return {redis.call('GET', KEYS[1]), org, redis.call('GET', KEYS[3]),\n"
-	"        redis.call('GET', 'webix:c:v:' .. org), w}\n";
+	"        redis.call('GET', '" RCACHE_VERSION_PREFIX "' .. org), w}\n";
 
 int
 pubcache_lookup(struct req *r, const char *qkey, bool with_views, struct pubcache *pc)

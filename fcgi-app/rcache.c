@@ -45,13 +45,13 @@ org_key(const char *prefix, const char *org, char *buf, size_t n)
 void
 rcache_version_key(const char *org, char *buf, size_t n)
 {
-	org_key("webix:c:v:", org, buf, n);
+	org_key(RCACHE_VERSION_PREFIX, org, buf, n);
 }
 
 void
 rcache_views_key(const char *org, char *buf, size_t n)
 {
-	org_key("webix:c:w:", org, buf, n);
+	org_key(RCACHE_VIEWS_PREFIX, org, buf, n);
 }
 
 static const char *

@@ -38,6 +38,9 @@ void rcache_version_key(const char *org, char *buf, size_t n);
 void rcache_views_key(const char *org, char *buf, size_t n);
 /* The global generation's key: part of every cached answer's tag. */
 #define RCACHE_GEN_KEY "webix:c:gen"
+/* an organization's version keys: the prefix, then its id in lower case */
+#define RCACHE_VERSION_PREFIX "webix:c:v:"
+#define RCACHE_VIEWS_PREFIX "webix:c:w:"
 /* Make org's versions (and the generation) where they are missing, so that the next read
  * can be cached. */
 void rcache_make_versions(struct app *, const char *org);
