@@ -76,6 +76,7 @@ int h_media_upload(struct req *, struct resp *);       /* 201, 400, 413, 415, 50
 int h_test_unscoped(struct req *, struct resp *);
 int h_test_unscoped_org(struct req *, struct resp *);
 int h_test_views_flush(struct req *, struct resp *);
+int h_test_hold(struct req *, struct resp *);
 
 /* Statement tables each module registers at worker start. */
 void health_register(void);

@@ -73,11 +73,13 @@ const struct route routes[] = {
 	{ "POST", "/api/media/{organizationId:uuid}", h_media_upload, "content:write",
 	  R_AUTH | R_ORG | R_STREAM },
 
-	/* isolation probes of the end-to-end tests (WEBIX_TEST_ROUTES=1 only) */
+	/* probes of the end-to-end tests (WEBIX_TEST_ROUTES=1 only) */
 	{ "GET", "/api/_test/unscoped", h_test_unscoped, NULL, R_AUTH },
 	{ "GET", "/api/_test/unscoped/{organizationId:uuid}", h_test_unscoped_org, "org:read",
 	  R_AUTH | R_ORG },
 	{ "POST", "/api/_test/views/flush", h_test_views_flush, NULL, 0 },
+	{ "GET", "/api/_test/hold", h_test_hold, NULL, 0 },
+	{ "POST", "/api/_test/hold", h_test_hold, NULL, 0 },
 #undef ORG
 };
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);

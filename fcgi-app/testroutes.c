@@ -5,9 +5,12 @@
 #include "handlers.h"
 #include "app.h"
 #include "views.h"
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 /* The unscoped query a buggy handler might write for a tenant table: how many rows it
  * sees, of which organizations, and (where the table has one) of which users. */
@@ -157,6 +160,42 @@ h_test_views_flush(struct req *r, struct resp *rs)
 		    NULL);
 	json_object *d = json_object_new_object();
 	json_object_object_add(d, "moved", json_object_new_int64(moved));
+	resp_ok(rs, 200, NULL, d);
+	return 0;
+}
+
+/* GET and POST /api/_test/hold?key=K&ms=N — for the fault tests: append this worker's pid
+ * to the Redis list webix:test:hold:K (kept 60 s), then hold the request N ms (1–10,000)
+ * and answer 200 {pid}. A test kills the worker that holds it and sees whether nginx sends
+ * the request to another worker (GET) or not (POST). K: 1–40 of [a-z0-9-]. */
+int
+h_test_hold(struct req *r, struct resp *rs)
+{
+	if (!enabled(r, rs))
+		return -1;
+	const char *key = req_query(r, "key"), *ms_text = req_query(r, "ms");
+	char *end = NULL;
+	long ms = ms_text ? strtol(ms_text, &end, 10) : 0;
+	size_t klen = key ? strlen(key) : 0;
+	if (klen == 0 || klen > 40 || key[strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789-")] ||
+	    end == ms_text || end == NULL || *end != '\0' || ms < 1 || ms > 10000)
+		return resp_error(r, rs, 400, "validation_error",
+		    "key (1-40 of a-z, 0-9, -) and ms (1-10000) are required", NULL);
+	char list[64], pid[24];
+	snprintf(list, sizeof(list), "webix:test:hold:%s", key);
+	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+	const char *push[] = { "RPUSH", list, pid }, *expire[] = { "EXPIRE", list, "60" };
+	struct redis_cmdv cmds[] = { { 3, push, NULL }, { 3, expire, NULL } };
+	redisReply *out[2];
+	if (redis_pipe(&r->app->redis, 2, cmds, out) != 0)
+		return resp_error(r, rs, 503, "unavailable", "Redis is unreachable", NULL);
+	freeReplyObject(out[0]);
+	freeReplyObject(out[1]);
+	struct timespec left = { ms / 1000, (ms % 1000) * 1000000L };
+	while (nanosleep(&left, &left) != 0 && errno == EINTR)
+		;
+	json_object *d = json_object_new_object();
+	json_object_object_add(d, "pid", json_object_new_int64(getpid()));
 	resp_ok(rs, 200, NULL, d);
 	return 0;
 }
