@@ -277,7 +277,7 @@ h_auth_login(struct req *r, struct resp *rs)
 		return -1;
 
 	struct db *db = &r->app->db;
-	if (db_begin(db, NULL, NULL) != DB_OK)
+	if (db_begin_accounts(db) != DB_OK)
 		return resp_db_error(r, rs, db);
 	const char *pe[1] = { email };
 	PGresult *u = db_exec_commit(db, &stmts[S_USER_BY_EMAIL], pe);
@@ -376,7 +376,7 @@ h_auth_refresh(struct req *r, struct resp *rs)
 	snprintf(grace, sizeof(grace), "%ld", r->app->cfg->refresh_grace);
 
 	struct db *db = &r->app->db;
-	if (db_begin(db, NULL, NULL) != DB_OK)
+	if (db_begin_accounts(db) != DB_OK)
 		return resp_db_error(r, rs, db);
 	const char *p[2] = { sid, grace };
 	PGresult *s = db_exec(db, &stmts[S_SESSION_FOR_REFRESH], p);
@@ -567,7 +567,7 @@ use_token_or_reply(struct req *r, struct resp *rs, const char *token, const char
 	char hash[TOKEN_HASH_HEX];
 	token_hash(&r->app->keys, token, hash);
 	struct db *db = &r->app->db;
-	if (db_begin(db, NULL, NULL) != DB_OK) {
+	if (db_begin_accounts(db) != DB_OK) {
 		resp_db_error(r, rs, db);
 		return NULL;
 	}
@@ -618,7 +618,7 @@ h_auth_forgot_password(struct req *r, struct resp *rs)
 	if (validate_or_reply(r, rs, email_fields, v) < 0)
 		return -1;
 	struct db *db = &r->app->db;
-	if (db_begin(db, NULL, NULL) != DB_OK)
+	if (db_begin_accounts(db) != DB_OK)
 		return resp_db_error(r, rs, db);
 	const char *pe[1] = { v[0].s };
 	PGresult *u = db_exec(db, &stmts[S_USER_BY_EMAIL], pe);

@@ -143,7 +143,7 @@ authn_sync_revocations(struct app *app)
 	if (redis_ensure(&app->redis) < 0)
 		return; /* still away: stays due */
 	app->revocation_sync_due = false;
-	if (db_begin(db, NULL, NULL) != DB_OK) {
+	if (db_begin_accounts(db) != DB_OK) {
 		app->revocation_sync_due = true;
 		return;
 	}

@@ -36,6 +36,10 @@ static const char *const probe_tables[] = { "memberships", "audit_log", "webtoon
 	"episodes", "analytics", "outbox" };
 #define NPROBES (sizeof(probes) / sizeof(probes[0]))
 
+/* The same careless query on users (no org_id: the accounts it shows, sql/014). */
+static const struct db_stmt users_probe = { "probe_users",
+	"SELECT count(*), coalesce(jsonb_agg(id ORDER BY id), '[]') FROM users", 0 };
+
 /* Which database connection answered, when, and the tenant context it ran with: the
  * tests order the probes of each connection to show what one request leaves to the next. */
 static const struct db_stmt connection_stmt = { "probe_connection",
@@ -47,6 +51,7 @@ testroutes_register(void)
 {
 	db_register(probes, NPROBES);
 	db_register(&connection_stmt, 1);
+	db_register(&users_probe, 1);
 }
 
 static json_object *
@@ -64,7 +69,8 @@ run(struct db *db, const struct db_stmt *s, bool bare)
 
 /*
  * {"connection": {"backend", "at", "orgId", "userId"},
- *  "tables": {"<table>": {"rows": n, "organizations": [ids…], "users": [ids…]}, …}}
+ *  "tables": {"<table>": {"rows": n, "organizations": [ids…], "users": [ids…]}, …},
+ *  "accounts": {"rows": n, "users": [ids…]}}
  */
 static int
 probe_all(struct req *r, struct resp *rs, bool bare)
@@ -95,6 +101,14 @@ probe_all(struct req *r, struct resp *rs, bool bare)
 		json_object_object_add(tables, probe_tables[i], t);
 		PQclear(res);
 	}
+	if ((res = run(db, &users_probe, bare)) == NULL)
+		goto fail;
+	json_object *acc = json_object_new_object();
+	json_object_object_add(acc, "rows", json_object_new_int64(
+	    strtoll(PQgetvalue(res, 0, 0), NULL, 10)));
+	json_object_object_add(acc, "users", json_tokener_parse(PQgetvalue(res, 0, 1)));
+	json_object_object_add(d, "accounts", acc);
+	PQclear(res);
 	if (!bare && db_commit(db) != DB_OK)
 		goto fail;
 	resp_ok(rs, 200, NULL, d);

@@ -296,6 +296,18 @@ publish_user_revocation(struct config *cfg, const char *uid, bool revoked)
 	redis_close(&rd);
 }
 
+/* A statement of an account command: every account is visible to it (app.accounts, sql/014),
+ * for this one-shot connection. NULL with db->msg on failure. */
+static PGresult *
+accounts_exec(struct db *db, const char *sql, int n, const char *const *p)
+{
+	PGresult *on = db_exec_plain(db, "SELECT set_config('app.accounts', 'on', false)", 0, NULL);
+	if (on == NULL)
+		return NULL;
+	PQclear(on);
+	return db_exec_plain(db, sql, n, p);
+}
+
 static int
 cmd_user(struct config *cfg, int argc, char **argv)
 {
@@ -329,7 +341,7 @@ cmd_user(struct config *cfg, int argc, char **argv)
 		char local[64];
 		snprintf(local, sizeof(local), "%.*s", (int)strcspn(email, "@"), email);
 		const char *p[3] = { email, hash, name ? name : local };
-		PGresult *r = db_exec_plain(&db, "INSERT INTO users (email, password_hash, display_name, "
+		PGresult *r = accounts_exec(&db, "INSERT INTO users (email, password_hash, display_name, "
 		    "role, email_verified_at) VALUES ($1, $2, $3, 'super_admin', now()) RETURNING id",
 		    3, p);
 		if (r == NULL)
@@ -343,7 +355,7 @@ cmd_user(struct config *cfg, int argc, char **argv)
 	} else if (strcmp(argv[0], "deactivate") == 0 || strcmp(argv[0], "activate") == 0) {
 		bool off = strcmp(argv[0], "deactivate") == 0;
 		const char *p[2] = { argv[1], off ? "f" : "t" };
-		PGresult *r = db_exec_plain(&db, "UPDATE users SET is_active = $2::boolean "
+		PGresult *r = accounts_exec(&db, "UPDATE users SET is_active = $2::boolean "
 		    "WHERE email = lower($1) RETURNING id", 2, p);
 		if (r == NULL)
 			fprintf(stderr, "webixctl: %s\n", db.msg);

@@ -13,7 +13,8 @@ static struct { const struct db_stmt *s; size_t n; } tables[MAX_STMT_TABLES];
 static size_t ntables;
 
 static const char SQL_CONTEXT[] =
-	"SELECT set_config('app.org_id', $1, true), set_config('app.user_id', $2, true)";
+	"SELECT set_config('app.org_id', $1, true), set_config('app.user_id', $2, true), "
+	"set_config('app.accounts', $3, true)";
 
 void
 db_register(const struct db_stmt *stmts, size_t n)
@@ -245,8 +246,8 @@ fail_conn(struct db *db, const char *what)
 	db_close(db);
 }
 
-enum db_status
-db_begin(struct db *db, const char *org_id, const char *user_id)
+static enum db_status
+begin_in(struct db *db, const char *org_id, const char *user_id, bool accounts)
 {
 	if (db->in_tx)
 		db_rollback(db);
@@ -256,15 +257,27 @@ db_begin(struct db *db, const char *org_id, const char *user_id)
 		fail_conn(db, "pipeline");
 		return DB_UNAVAILABLE;
 	}
-	const char *p[2] = { org_id ? org_id : "", user_id ? user_id : "" };
+	const char *p[3] = { org_id ? org_id : "", user_id ? user_id : "", accounts ? "on" : "" };
 	if (PQsendQueryParams(db->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) != 1 ||
-	    PQsendQueryParams(db->conn, SQL_CONTEXT, 2, NULL, p, NULL, NULL, 0) != 1) {
+	    PQsendQueryParams(db->conn, SQL_CONTEXT, 3, NULL, p, NULL, NULL, 0) != 1) {
 		fail_conn(db, "send");
 		return DB_UNAVAILABLE;
 	}
 	db->pending = 2;
 	db->in_tx = true;
 	return DB_OK;
+}
+
+enum db_status
+db_begin(struct db *db, const char *org_id, const char *user_id)
+{
+	return begin_in(db, org_id, user_id, false);
+}
+
+enum db_status
+db_begin_accounts(struct db *db)
+{
+	return begin_in(db, NULL, NULL, true);
 }
 
 void

@@ -56,6 +56,10 @@ enum db_status db_ping(struct db *);
  * On failure they return NULL, set db->status, and the transaction is rolled back.
  */
 enum db_status db_begin(struct db *, const char *org_id, const char *user_id);
+/* A transaction of an account flow (log in, refresh, one-time tokens, the revocation list):
+ * no organization, no user, and app.accounts = 'on', under which the policy of `users`
+ * (sql/014) shows every account. Tenant requests never use it. */
+enum db_status db_begin_accounts(struct db *);
 PGresult *db_exec(struct db *, const struct db_stmt *, const char *const *params);
 PGresult *db_exec_commit(struct db *, const struct db_stmt *, const char *const *params);
 /* Queue a statement whose result is only checked at the next sync (no round trip). */

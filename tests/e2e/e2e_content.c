@@ -430,6 +430,50 @@ static void t_webtoon_shape(struct h_case *c)
 	}
 }
 
+/* A webtoon and an episode keep naming their creator ({_id, displayName, email}) after the
+ * creator left the organization, though the accounts of non-members are hidden from it
+ * (sql/014: creator_view reads past that policy, for this one object). */
+static void t_creator_after_leaving(struct h_case *c)
+{
+	struct h_resp *r;
+	const char *email = h_printf("e2e-content-leaver-%s@example.com", run_tag), *tok, *uid;
+	const char *wid, *eid;
+
+	NEED_SETUP(c);
+	r = call(c, "POST", NULL, "/api/auth/register", h_jbody("email", email, "password", PW,
+	    "displayName", "Content leaver", NULL));
+	REQUIRE(expect_ok(c, r, 201, "User registered successfully", "register the leaver"));
+	tok = h_strdup(h_jstr(r->json, "data.accessToken"));
+	uid = h_strdup(h_jstr(r->json, "data.user._id"));
+	REQUIRE(tok != NULL && uid != NULL);
+	r = call(c, "POST", TOK(RO_ADMIN), h_printf("/api/organizations/%s/users", A.id),
+	    h_jbody("userEmail", email, "role", "moderator", NULL));
+	REQUIRE(expect_ok(c, r, 201, "User added to organization successfully", "add the leaver"));
+	REQUIRE((wid = mk_webtoon_body(c, tok, A.id, h_jbody("title", "left behind", NULL))) !=
+	    NULL);
+	REQUIRE((eid = mk_episode_body(c, tok, A.id, wid, h_jbody("title", "left", NULL))) !=
+	    NULL);
+	r = call(c, "DELETE", TOK(RO_ADMIN), h_printf("/api/organizations/%s/users/%s", A.id,
+	    uid), NULL);
+	REQUIRE(expect_ok(c, r, 200, "User removed from organization successfully",
+	    "remove the leaver"));
+
+	/* an update reads the webtoon again from PostgreSQL (no cached answer) */
+	r = call(c, "PUT", TOK(RO_ADMIN), w_path(A.id, wid), "{\"description\":\"after\"}");
+	if (expect_ok(c, r, 200, "Webtoon updated successfully", "update after leaving"))
+		EXPECT(c, h_streq(h_jstr(r->json, "data.createdBy._id"), uid) &&
+		    h_streq(h_jstr(r->json, "data.createdBy.email"), email) &&
+		    h_streq(h_jstr(r->json, "data.createdBy.displayName"), "Content leaver"),
+		    "the webtoon's createdBy after its creator left: %s",
+		    jstr_of(h_jget(r->json, "data.createdBy")));
+	r = call(c, "PUT", TOK(RO_ADMIN), e_path(A.id, wid, eid), "{\"description\":\"after\"}");
+	if (expect_ok(c, r, 200, "Episode updated successfully", "episode update after leaving"))
+		EXPECT(c, h_streq(h_jstr(r->json, "data.createdBy._id"), uid) &&
+		    h_streq(h_jstr(r->json, "data.createdBy.email"), email),
+		    "the episode's createdBy after its creator left: %s",
+		    jstr_of(h_jget(r->json, "data.createdBy")));
+}
+
 static void t_episode_shape(struct h_case *c)
 {
 	struct h_resp *r;
@@ -2355,6 +2399,7 @@ int main(void)
 	B_id_ref = B.id;
 	h_run("webtoon_shape", t_webtoon_shape);
 	h_run("episode_shape", t_episode_shape);
+	h_run("creator_named_after_leaving", t_creator_after_leaving);
 	for (int rt = 0; rt < RT__N; rt++)
 		for (int ro = 0; ro < RO__N; ro++) {
 			int k = rt * RO__N + ro;
