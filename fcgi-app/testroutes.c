@@ -36,9 +36,18 @@ static const char *const probe_tables[] = { "memberships", "audit_log", "webtoon
 	"episodes", "analytics", "outbox" };
 #define NPROBES (sizeof(probes) / sizeof(probes[0]))
 
-/* The same careless query on users (no org_id: the accounts it shows, sql/014). */
-static const struct db_stmt users_probe = { "probe_users",
-	"SELECT count(*), coalesce(jsonb_agg(id ORDER BY id), '[]') FROM users", 0 };
+/* The same careless query on the account tables (no org_id, sql/014): the accounts each
+ * shows (for sessions and tokens, whose they are). */
+static const struct db_stmt account_probes[] = {
+	{ "probe_users", "SELECT count(*), coalesce(jsonb_agg(id ORDER BY id), '[]') FROM users",
+	  0 },
+	{ "probe_sessions", "SELECT count(*), coalesce(jsonb_agg(DISTINCT user_id), '[]') "
+	  "FROM sessions", 0 },
+	{ "probe_account_tokens", "SELECT count(*), coalesce(jsonb_agg(DISTINCT user_id), '[]') "
+	  "FROM account_tokens", 0 },
+};
+static const char *const account_tables[] = { "users", "sessions", "account_tokens" };
+#define NACCOUNT_PROBES (sizeof(account_probes) / sizeof(account_probes[0]))
 
 /* Which database connection answered, when, and the tenant context it ran with: the
  * tests order the probes of each connection to show what one request leaves to the next. */
@@ -51,7 +60,7 @@ testroutes_register(void)
 {
 	db_register(probes, NPROBES);
 	db_register(&connection_stmt, 1);
-	db_register(&users_probe, 1);
+	db_register(account_probes, NACCOUNT_PROBES);
 }
 
 static json_object *
@@ -70,7 +79,7 @@ run(struct db *db, const struct db_stmt *s, bool bare)
 /*
  * {"connection": {"backend", "at", "orgId", "userId"},
  *  "tables": {"<table>": {"rows": n, "organizations": [ids…], "users": [ids…]}, …},
- *  "accounts": {"rows": n, "users": [ids…]}}
+ *  "accounts": {"users"|"sessions"|"account_tokens": {"rows": n, "users": [ids…]}}}
  */
 static int
 probe_all(struct req *r, struct resp *rs, bool bare)
@@ -101,14 +110,18 @@ probe_all(struct req *r, struct resp *rs, bool bare)
 		json_object_object_add(tables, probe_tables[i], t);
 		PQclear(res);
 	}
-	if ((res = run(db, &users_probe, bare)) == NULL)
-		goto fail;
-	json_object *acc = json_object_new_object();
-	json_object_object_add(acc, "rows", json_object_new_int64(
-	    strtoll(PQgetvalue(res, 0, 0), NULL, 10)));
-	json_object_object_add(acc, "users", json_tokener_parse(PQgetvalue(res, 0, 1)));
-	json_object_object_add(d, "accounts", acc);
-	PQclear(res);
+	json_object *accounts = json_object_new_object();
+	json_object_object_add(d, "accounts", accounts);
+	for (size_t i = 0; i < NACCOUNT_PROBES; i++) {
+		if ((res = run(db, &account_probes[i], bare)) == NULL)
+			goto fail;
+		json_object *t = json_object_new_object();
+		json_object_object_add(t, "rows", json_object_new_int64(
+		    strtoll(PQgetvalue(res, 0, 0), NULL, 10)));
+		json_object_object_add(t, "users", json_tokener_parse(PQgetvalue(res, 0, 1)));
+		json_object_object_add(accounts, account_tables[i], t);
+		PQclear(res);
+	}
 	if (!bare && db_commit(db) != DB_OK)
 		goto fail;
 	resp_ok(rs, 200, NULL, d);

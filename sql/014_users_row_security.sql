@@ -1,5 +1,5 @@
--- 014 — row-level security on users, the one table of personal data that had none.
--- A transaction now sees:
+-- 014 — row-level security on the account tables, which had none: users, sessions and
+-- account_tokens. On users a transaction now sees:
 --   * its own account (app.user_id);
 --   * the accounts of the members of the organization it acts in (through memberships,
 --     whose own policy shows only that organization's rows), read-only;
@@ -7,8 +7,9 @@
 --     transaction alone: log in, refresh, one-time tokens (verify, reset), forgot password,
 --     and the list of deactivated accounts pushed to Redis (fcgi-app/auth.c, authn.c;
 --     lib/db.c db_begin_accounts).
--- A handler that forgets a WHERE on users can then no longer read the accounts (emails,
--- password hashes) of other tenants; tests/e2e/e2e_orgs.c probes it.
+-- On sessions and account_tokens: its own user's rows, and every row in the account flows.
+-- A handler that forgets a WHERE can then no longer read the accounts (emails, password
+-- hashes), sessions or tokens of other tenants' users; tests/e2e/e2e_orgs.c probes it.
 
 CREATE FUNCTION app_accounts() RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE
@@ -24,6 +25,21 @@ CREATE POLICY users_self ON users
 CREATE POLICY users_members ON users FOR SELECT
     USING (EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = users.id));
 CREATE POLICY users_owner ON users TO CURRENT_USER USING (true) WITH CHECK (true);
+
+ALTER TABLE sessions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE sessions FORCE ROW LEVEL SECURITY;
+CREATE POLICY sessions_own ON sessions
+    USING (user_id = (SELECT app_user_id()) OR (SELECT app_accounts()))
+    WITH CHECK (user_id = (SELECT app_user_id()) OR (SELECT app_accounts()));
+CREATE POLICY sessions_owner ON sessions TO CURRENT_USER USING (true) WITH CHECK (true);
+
+ALTER TABLE account_tokens ENABLE ROW LEVEL SECURITY;
+ALTER TABLE account_tokens FORCE ROW LEVEL SECURITY;
+CREATE POLICY account_tokens_own ON account_tokens
+    USING (user_id = (SELECT app_user_id()) OR (SELECT app_accounts()))
+    WITH CHECK (user_id = (SELECT app_user_id()) OR (SELECT app_accounts()));
+CREATE POLICY account_tokens_owner ON account_tokens TO CURRENT_USER
+    USING (true) WITH CHECK (true);
 
 -- Adding a member names any active account by its email, member or not yet: this one
 -- lookup reads past the policies (as the owner), and returns only the id.

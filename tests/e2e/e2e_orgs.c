@@ -1047,45 +1047,60 @@ static void t_probe_tables_have_rows(struct h_case *c)
 	}
 }
 
-/* The unscoped query on users (sql/014): in A, exactly A's members (the caller among them);
- * without an organization, the caller alone; with no context at all, nobody. The owner
- * counts them, and checks that there are accounts the probes must not see. */
-static void t_isolation_users(struct h_case *c)
+/* The unscoped queries on the account tables (sql/014). On users: in A, exactly A's members
+ * (the caller among them); without an organization, the caller alone. On sessions and
+ * account_tokens: the caller's own rows. With no context at all: nothing. The owner checks
+ * first that there are rows the probes must not see. */
+static void t_isolation_accounts(struct h_case *c)
 {
+	static const char *const tables[] = { "users", "sessions", "account_tokens" };
 	struct h_resp *r;
-	const char *want;
+	const char *members, *caller;
 
 	CHECK(c, A.id && B.id, "no organizations (setup failed)");
 	CHECK(c, db_count(c, "SELECT count(*) FROM users u WHERE NOT EXISTS (SELECT 1 FROM "
 	    "memberships m WHERE m.user_id = u.id AND m.org_id = $1::uuid)", 1, P(A.id)) > 0 &&
-	    db_count(c, "SELECT count(DISTINCT user_id) FROM memberships WHERE org_id = $1::uuid "
-	    "AND user_id NOT IN (SELECT user_id FROM memberships WHERE org_id = $2::uuid)", 2,
-	    P(B.id, A.id)) > 0, "the seed has no account outside A, or no member of B alone");
+	    db_count(c, "SELECT count(DISTINCT user_id) FROM sessions WHERE user_id <> $1::uuid",
+	    1, P(U[U_ISO_A].id)) > 0 && db_count(c, "SELECT count(DISTINCT user_id) FROM "
+	    "account_tokens WHERE user_id <> $1::uuid", 1, P(U[U_ISO_A].id)) > 0 &&
+	    db_count(c, "SELECT count(*) FROM account_tokens WHERE user_id = $1::uuid", 1,
+	    P(U[U_ISO_A].id)) > 0 && db_count(c, "SELECT count(*) FROM account_tokens WHERE "
+	    "user_id = $1::uuid", 1, P(U[U_ISO_NONE].id)) > 0,
+	    "the seed lacks rows the probes must not see, or the callers' own tokens");
 
 	/* the members as JSON text without spaces, as jtext() prints the answer's array */
-	want = db_one(c, "SELECT '[' || string_agg('\"' || user_id || '\"', ',' ORDER BY "
+	members = db_one(c, "SELECT '[' || string_agg('\"' || user_id || '\"', ',' ORDER BY "
 	    "user_id) || ']' FROM (SELECT DISTINCT user_id FROM memberships WHERE org_id = "
 	    "$1::uuid) m", 1, P(A.id));
+	caller = h_printf("[\"%s\"]", U[U_ISO_A].id);
 	r = GET(subst("/api/_test/unscoped/{a}", "a", A.id, NULL), U[U_ISO_A].token);
 	if (expect_ok(c, r, 200, NULL, "probe in A"))
-		EXPECT(c, want && str_is(jtext(h_jget(r->json, "data.accounts.users")), want) &&
-		    h_jint(r->json, "data.accounts.rows", -1) == db_count(c, "SELECT count(DISTINCT "
-		    "user_id) FROM memberships WHERE org_id = $1::uuid", 1, P(A.id)),
-		    "in A, users shows %s; A's members are %s", jtext(h_jget(r->json,
-		    "data.accounts")), want ? want : "(none)");
+		for (size_t i = 0; i < 3; i++) {
+			const char *want = i == 0 ? members : caller;
+			const char *seen = jtext(h_jget(r->json, h_printf("data.accounts.%s.users",
+			    tables[i])));
 
-	want = h_printf("[\"%s\"]", U[U_ISO_NONE].id);
+			EXPECT(c, want && str_is(seen, want), "in A, %s shows the rows of %s, not only "
+			    "%s", tables[i], seen, i == 0 ? "A's members" : "the caller's");
+		}
+
+	caller = h_printf("[\"%s\"]", U[U_ISO_NONE].id);
 	r = GET("/api/_test/unscoped", U[U_ISO_NONE].token);
 	if (expect_ok(c, r, 200, NULL, "probe without an organization"))
-		EXPECT(c, str_is(jtext(h_jget(r->json, "data.accounts.users")), want),
-		    "without an organization, users shows %s, not only the caller %s",
-		    jtext(h_jget(r->json, "data.accounts")), want);
+		for (size_t i = 0; i < 3; i++) {
+			const char *seen = jtext(h_jget(r->json, h_printf("data.accounts.%s.users",
+			    tables[i])));
+
+			EXPECT(c, str_is(seen, caller), "without an organization, %s shows the rows of "
+			    "%s, not only the caller's %s", tables[i], seen, caller);
+		}
 
 	r = GET("/api/_test/unscoped?context=none", U[U_ISO_NONE].token);
 	if (expect_ok(c, r, 200, NULL, "probe with no context"))
-		EXPECT(c, h_jint(r->json, "data.accounts.rows", -1) == 0,
-		    "with no tenant context at all, users shows %s",
-		    jtext(h_jget(r->json, "data.accounts")));
+		for (size_t i = 0; i < 3; i++)
+			EXPECT(c, h_jint(r->json, h_printf("data.accounts.%s.rows", tables[i]), -1) == 0,
+			    "with no tenant context at all, %s shows %s", tables[i],
+			    jtext(h_jget(r->json, h_printf("data.accounts.%s", tables[i]))));
 }
 
 enum pkind { P_TENANT_A, P_TENANT_B, P_NONE_TX, P_NONE_BARE, P_OWN_TX };
@@ -2525,7 +2540,7 @@ int main(void)
 	/* row-level security through the request path */
 	run("isolation_probed_tables_hold_rows_of_a_and_b", t_probe_tables_have_rows);
 	run("isolation_unscoped_queries_every_connection", t_isolation_every_connection);
-	run("isolation_users_members_and_self_only", t_isolation_users);
+	run("isolation_accounts_members_and_own_only", t_isolation_accounts);
 
 	/* subdomains and creation */
 	for (size_t i = 0; i < NSUBROWS; i++) {
