@@ -45,8 +45,12 @@ static const struct db_stmt account_probes[] = {
 	  "FROM sessions", 0 },
 	{ "probe_account_tokens", "SELECT count(*), coalesce(jsonb_agg(DISTINCT user_id), '[]') "
 	  "FROM account_tokens", 0 },
+	/* outbox rows without an organization: verification and reset links */
+	{ "probe_account_emails", "SELECT count(*), '[]'::jsonb FROM outbox WHERE org_id IS NULL",
+	  0 },
 };
-static const char *const account_tables[] = { "users", "sessions", "account_tokens" };
+static const char *const account_tables[] = { "users", "sessions", "account_tokens",
+	"account_emails" };
 #define NACCOUNT_PROBES (sizeof(account_probes) / sizeof(account_probes[0]))
 
 /* Which database connection answered, when, and the tenant context it ran with: the
@@ -79,7 +83,8 @@ run(struct db *db, const struct db_stmt *s, bool bare)
 /*
  * {"connection": {"backend", "at", "orgId", "userId"},
  *  "tables": {"<table>": {"rows": n, "organizations": [ids…], "users": [ids…]}, …},
- *  "accounts": {"users"|"sessions"|"account_tokens": {"rows": n, "users": [ids…]}}}
+ *  "accounts": {"users"|"sessions"|"account_tokens"|"account_emails":
+ *               {"rows": n, "users": [ids…]}}}
  */
 static int
 probe_all(struct req *r, struct resp *rs, bool bare)

@@ -1,5 +1,5 @@
 -- 014 — row-level security on the account tables, which had none: users, sessions and
--- account_tokens. On users a transaction now sees:
+-- account_tokens; and account emails in the outbox. On users a transaction now sees:
 --   * its own account (app.user_id);
 --   * the accounts of the members of the organization it acts in (through memberships,
 --     whose own policy shows only that organization's rows), read-only;
@@ -40,6 +40,16 @@ CREATE POLICY account_tokens_own ON account_tokens
     WITH CHECK (user_id = (SELECT app_user_id()) OR (SELECT app_accounts()));
 CREATE POLICY account_tokens_owner ON account_tokens TO CURRENT_USER
     USING (true) WITH CHECK (true);
+
+-- Account emails (outbox rows without an organization) carry verification and reset links:
+-- only the account flows read them (003 let every transaction read them). Registration
+-- queues one in the new account's own context. Organization rows still follow the tenant.
+DROP POLICY outbox_tenant ON outbox;
+CREATE POLICY outbox_tenant ON outbox
+    USING (org_id = (SELECT app_org_id()) OR (org_id IS NULL AND (SELECT app_accounts())))
+    WITH CHECK (org_id = (SELECT app_org_id()) OR (org_id IS NULL AND
+        ((SELECT app_accounts()) OR (SELECT app_user_id()) IS NOT NULL)));
+CREATE POLICY outbox_owner ON outbox TO CURRENT_USER USING (true) WITH CHECK (true);
 
 -- Adding a member names any active account by its email, member or not yet: this one
 -- lookup reads past the policies (as the owner), and returns only the id.

@@ -1049,11 +1049,14 @@ static void t_probe_tables_have_rows(struct h_case *c)
 
 /* The unscoped queries on the account tables (sql/014). On users: in A, exactly A's members
  * (the caller among them); without an organization, the caller alone. On sessions and
- * account_tokens: the caller's own rows. With no context at all: nothing. The owner checks
+ * account_tokens: the caller's own rows. Account emails (outbox rows without an
+ * organization, with their links): none. With no context at all: nothing. The owner checks
  * first that there are rows the probes must not see. */
 static void t_isolation_accounts(struct h_case *c)
 {
 	static const char *const tables[] = { "users", "sessions", "account_tokens" };
+	static const char *const all[] = { "users", "sessions", "account_tokens",
+	    "account_emails" };
 	struct h_resp *r;
 	const char *members, *caller;
 
@@ -1065,7 +1068,8 @@ static void t_isolation_accounts(struct h_case *c)
 	    "account_tokens WHERE user_id <> $1::uuid", 1, P(U[U_ISO_A].id)) > 0 &&
 	    db_count(c, "SELECT count(*) FROM account_tokens WHERE user_id = $1::uuid", 1,
 	    P(U[U_ISO_A].id)) > 0 && db_count(c, "SELECT count(*) FROM account_tokens WHERE "
-	    "user_id = $1::uuid", 1, P(U[U_ISO_NONE].id)) > 0,
+	    "user_id = $1::uuid", 1, P(U[U_ISO_NONE].id)) > 0 && db_count(c, "SELECT count(*) "
+	    "FROM outbox WHERE org_id IS NULL", 0, NULL) > 0,
 	    "the seed lacks rows the probes must not see, or the callers' own tokens");
 
 	/* the members as JSON text without spaces, as jtext() prints the answer's array */
@@ -1083,6 +1087,10 @@ static void t_isolation_accounts(struct h_case *c)
 			EXPECT(c, want && str_is(seen, want), "in A, %s shows the rows of %s, not only "
 			    "%s", tables[i], seen, i == 0 ? "A's members" : "the caller's");
 		}
+	if (r->status == 200)
+		EXPECT(c, h_jint(r->json, "data.accounts.account_emails.rows", -1) == 0,
+		    "in A, %ld account emails are visible", h_jint(r->json,
+		    "data.accounts.account_emails.rows", -1));
 
 	caller = h_printf("[\"%s\"]", U[U_ISO_NONE].id);
 	r = GET("/api/_test/unscoped", U[U_ISO_NONE].token);
@@ -1094,13 +1102,17 @@ static void t_isolation_accounts(struct h_case *c)
 			EXPECT(c, str_is(seen, caller), "without an organization, %s shows the rows of "
 			    "%s, not only the caller's %s", tables[i], seen, caller);
 		}
+	if (r->status == 200)
+		EXPECT(c, h_jint(r->json, "data.accounts.account_emails.rows", -1) == 0,
+		    "without an organization, %ld account emails are visible", h_jint(r->json,
+		    "data.accounts.account_emails.rows", -1));
 
 	r = GET("/api/_test/unscoped?context=none", U[U_ISO_NONE].token);
 	if (expect_ok(c, r, 200, NULL, "probe with no context"))
-		for (size_t i = 0; i < 3; i++)
-			EXPECT(c, h_jint(r->json, h_printf("data.accounts.%s.rows", tables[i]), -1) == 0,
-			    "with no tenant context at all, %s shows %s", tables[i],
-			    jtext(h_jget(r->json, h_printf("data.accounts.%s", tables[i]))));
+		for (size_t i = 0; i < 4; i++)
+			EXPECT(c, h_jint(r->json, h_printf("data.accounts.%s.rows", all[i]), -1) == 0,
+			    "with no tenant context at all, %s shows %s", all[i],
+			    jtext(h_jget(r->json, h_printf("data.accounts.%s", all[i]))));
 }
 
 enum pkind { P_TENANT_A, P_TENANT_B, P_NONE_TX, P_NONE_BARE, P_OWN_TX };
