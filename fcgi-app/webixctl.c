@@ -4,6 +4,7 @@
  * organizations for good. */
 #include "settings.h"
 #include "db.h"
+#include "expire.h"
 #include "log.h"
 #include "migrate.h"
 #include "password.h"
@@ -40,6 +41,9 @@ usage(FILE *f)
 	    "                            30) days ago, with all their rows (uses DATABASE_OWNER_URL)\n"
 	    "  cache flush               drop every cached read (after changing data by hand in\n"
 	    "                            PostgreSQL); the next reads go to PostgreSQL\n"
+	    "  expire [--audit-days N]   delete sessions and one-time tokens a day past their\n"
+	    "                            expiry (or revoked, used), and audit rows older than N\n"
+	    "                            (default 365) days (uses DATABASE_OWNER_URL)\n"
 	    "Settings come from the configuration file and the environment "
 	    "(docs/configuration.md).\n", f);
 }
@@ -465,8 +469,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	const char *cmd = argv[i++];
-	unsigned need = strcmp(cmd, "migrate") == 0 || strcmp(cmd, "org") == 0 ?
-	    CFG_NEED_MIGRATE : CFG_NEED_API;
+	unsigned need = strcmp(cmd, "migrate") == 0 || strcmp(cmd, "org") == 0 ||
+	    strcmp(cmd, "expire") == 0 ? CFG_NEED_MIGRATE : CFG_NEED_API;
 	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		return 0;
@@ -493,6 +497,11 @@ main(int argc, char **argv)
 		rc = cmd_org(&cfg, argc - i, argv + i);
 	else if (strcmp(cmd, "cache") == 0)
 		rc = cmd_cache(&cfg, argc - i, argv + i);
+	else if (strcmp(cmd, "expire") == 0) {
+		rc = expire_run(&cfg, argc - i, argv + i);
+		if (rc == 2)
+			usage(stderr);
+	}
 	else {
 		usage(stderr);
 		rc = 2;

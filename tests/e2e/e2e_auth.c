@@ -1695,6 +1695,81 @@ static void t_webixctl_deactivate(struct h_case *c)
 		verify_ok(c, s2.access, s.uid, "a new session after activate");
 }
 
+/* ---- webixctl expire ---- */
+
+/* Rows a day past their end go, younger ones and live ones stay; audit rows go after
+ * --audit-days (365 by default); a bad argument is refused before anything is deleted. */
+static void t_webixctl_expire(struct h_case *c)
+{
+	const char *email = mkemail("expire"), *tag = h_printf("expire-%lld", h_now_us());
+	struct sess s;
+	char out[512];
+	int st;
+
+	REQUIRE(reg(c, email, "secret123", &s));
+	CHECK(c, db != NULL, "no database connection");
+	/* sessions: expired 2 days ago, revoked 2 days ago, expired 1 hour ago */
+	static const char *const sess_when[] = {
+		"now() - interval '2 days', NULL", "now() + interval '5 days', now() - interval '2 days'",
+		"now() - interval '1 hour', NULL" };
+	for (int i = 0; i < 3; i++)
+		PQclear(h_sql(c, db, h_printf("INSERT INTO sessions (user_id, refresh_hash, "
+		    "expires_at, revoked_at, user_agent) VALUES ($1::uuid, md5(random()::text), %s, "
+		    "$2)", sess_when[i]), 2, P(s.uid, h_printf("%s-s%d", tag, i))));
+	/* tokens: expired 2 days ago, used 2 days ago, expired 1 hour ago */
+	static const char *const tok_when[] = { "now() - interval '2 days', NULL",
+		"now() + interval '1 day', now() - interval '2 days'",
+		"now() - interval '1 hour', NULL" };
+	for (int i = 0; i < 3; i++)
+		PQclear(h_sql(c, db, h_printf("INSERT INTO account_tokens (user_id, purpose, "
+		    "token_hash, expires_at, used_at) VALUES ($1::uuid, 'reset_password', $2, %s)",
+		    tok_when[i]), 2, P(s.uid, h_printf("%s-t%d", tag, i))));
+	/* audit rows 400 and 10 days old */
+	PQclear(h_sql(c, db, "INSERT INTO audit_log (user_id, action, resource, resource_id, "
+	    "created_at) VALUES ($1::uuid, 'e2e_expire', 'user', $2, now() - interval '400 days'), "
+	    "($1::uuid, 'e2e_expire', 'user', $3, now() - interval '10 days')", 3,
+	    P(s.uid, h_printf("%s-a400", tag), h_printf("%s-a10", tag))));
+
+	static const char *const bad[] = { "expire --audit-days 0", "expire --audit-days x",
+	    "expire --audit-days", "expire --bogus", "expire --audit-days 36501" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		st = h_webixctl(c, bad[i], NULL, out, sizeof(out));
+		EXPECT(c, st == 2 && strstr(out, "--audit-days takes a number of days") != NULL,
+		    "webixctl %s exited %d: %s", bad[i], st, out);
+	}
+	EXPECT(c, h_sql_count(c, db, "SELECT count(*) FROM sessions WHERE user_agent LIKE $1",
+	    1, P(h_printf("%s-s%%", tag))) == 3, "a refused expire deleted sessions");
+
+	st = h_webixctl(c, "expire", NULL, out, sizeof(out));
+	EXPECT(c, st == 0 && strstr(out, "expired ") != NULL && strstr(out,
+	    "audit row(s) older than 365 day(s)") != NULL, "webixctl expire exited %d: %s", st, out);
+	const char *left = h_sql_one(c, db, "SELECT string_agg(user_agent, ',' ORDER BY user_agent) "
+	    "FROM sessions WHERE user_agent LIKE $1", 1, P(h_printf("%s-s%%", tag)));
+	EXPECT(c, left != NULL && strcmp(left, h_printf("%s-s2", tag)) == 0,
+	    "sessions left: %s (only the one expired an hour ago should be)", left ? left : "none");
+	EXPECT(c, h_sql_count(c, db, "SELECT count(*) FROM sessions WHERE id = $1::uuid", 1,
+	    P(s.sid)) == 1, "the live session of register was expired");
+	left = h_sql_one(c, db, "SELECT string_agg(token_hash, ',' ORDER BY token_hash) FROM "
+	    "account_tokens WHERE token_hash LIKE $1", 1, P(h_printf("%s-t%%", tag)));
+	EXPECT(c, left != NULL && strcmp(left, h_printf("%s-t2", tag)) == 0,
+	    "tokens left: %s (only the one expired an hour ago should be)", left ? left : "none");
+	EXPECT(c, h_sql_count(c, db, "SELECT count(*) FROM account_tokens WHERE user_id = $1::uuid "
+	    "AND purpose = 'verify_email' AND used_at IS NULL", 1, P(s.uid)) == 1,
+	    "the live verification token of register was expired");
+	left = h_sql_one(c, dba, "SELECT string_agg(resource_id, ',') FROM audit_log WHERE "
+	    "resource_id LIKE $1", 1, P(h_printf("%s-a%%", tag)));
+	EXPECT(c, left != NULL && strcmp(left, h_printf("%s-a10", tag)) == 0,
+	    "audit rows left: %s (only the 10-day-old one should be)", left ? left : "none");
+
+	st = h_webixctl(c, "expire --audit-days 5", NULL, out, sizeof(out));
+	EXPECT(c, st == 0 && strstr(out, "older than 5 day(s)") != NULL,
+	    "webixctl expire --audit-days 5 exited %d: %s", st, out);
+	EXPECT(c, h_sql_count(c, dba, "SELECT count(*) FROM audit_log WHERE resource_id LIKE $1",
+	    1, P(h_printf("%s-a%%", tag))) == 0, "the 10-day-old audit row outlived --audit-days 5");
+	/* the account still works: its session was not touched */
+	verify_ok(c, s.access, s.uid, "the access token after webixctl expire");
+}
+
 /* ---- bcrypt import ---- */
 
 static void t_bcrypt_import(struct h_case *c)
@@ -2104,6 +2179,7 @@ int main(void)
 	h_run("change_password", t_change_password);
 	h_run("deactivated_user", t_deactivated);
 	h_run("webixctl_user_deactivate_activate", t_webixctl_deactivate);
+	h_run("webixctl_expire", t_webixctl_expire);
 	h_run("bcrypt_import_and_rehash", t_bcrypt_import);
 	h_run("audit_rows", t_audit);
 	h_run("verify_email", t_verify_email);

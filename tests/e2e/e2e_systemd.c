@@ -419,38 +419,48 @@ static int render_units(const char *dir, const char *sbindir, const char *syscon
 {
 	mkdir(dir, 0755);
 	return render_unit("webix-api.service", dir, sbindir, sysconfdir, why, whysz) < 0 ||
-	    render_unit("webix-api.socket", dir, sbindir, sysconfdir, why, whysz) < 0 ? -1 : 0;
+	    render_unit("webix-api.socket", dir, sbindir, sysconfdir, why, whysz) < 0 ||
+	    render_unit("webix-maintenance.service", dir, sbindir, sysconfdir, why, whysz) < 0 ||
+	    render_unit("webix-maintenance.timer", dir, sbindir, sysconfdir, why, whysz) < 0 ?
+	    -1 : 0;
 }
 
 
 /* Rendered with paths that exist here (the stack's binaries), so verify can check them. */
 static void t_units_verify(struct h_case *c)
 {
-	char dir[512], etc[512], sock[600], svc[600], why[512], out[8192];
+	char dir[512], etc[512], sock[600], svc[600], msvc[600], mtimer[600], why[512], out[8192];
 	snprintf(dir, sizeof(dir), "%s/verify", work);
 	snprintf(etc, sizeof(etc), "%s/etc", work);
 	CHECK(c, render_units(dir, bin_dir, etc, why, sizeof(why)) == 0, "%s", why);
 	snprintf(sock, sizeof(sock), "%s/webix-api.socket", dir);
 	snprintf(svc, sizeof(svc), "%s/webix-api.service", dir);
+	snprintf(msvc, sizeof(msvc), "%s/webix-maintenance.service", dir);
+	snprintf(mtimer, sizeof(mtimer), "%s/webix-maintenance.timer", dir);
 	int rc = run(out, sizeof(out), 60, (const char *const[]){ "systemd-analyze", "verify",
-	    "--man=no", sock, svc, NULL }, NULL);
+	    "--man=no", sock, svc, msvc, mtimer, NULL }, NULL);
 	EXPECT(c, rc == 0, "systemd-analyze verify exited %d:\n%s", rc, out);
 	/* warnings (an unknown key, a bad value) do not change the exit status: none allowed */
 	EXPECT(c, out[0] == '\0', "systemd-analyze verify said:\n%s", out);
 }
 
-/* systemd's own exposure score (0 = locked down, 10 = unprotected): at most 1.5. */
+/* systemd's own exposure score (0 = locked down, 10 = unprotected): at most 1.5, for the
+ * api and for the daily clean-up. */
 static void t_units_security(struct h_case *c)
 {
-	char svc[600], out[16384];
-	snprintf(svc, sizeof(svc), "%s/verify/webix-api.service", work);
-	CHECK(c, access(svc, R_OK) == 0, "%s was not rendered (see units_verify)", svc);
-	int rc = run(out, sizeof(out), 60, (const char *const[]){ "systemd-analyze", "security",
-	    "--offline=yes", "--threshold=15", "--no-pager", svc, NULL }, NULL);
-	const char *overall = strstr(out, "Overall exposure level");
-	EXPECT(c, rc == 0 && overall != NULL, "exposure above 1.5 (exit %d): %s", rc,
-	    overall ? overall : tail(out, 1500));
-	fprintf(stderr, "units_security: %s", overall ? overall : "(no score)\n");
+	static const char *const units[] = { "webix-api.service", "webix-maintenance.service" };
+	for (size_t i = 0; i < 2; i++) {
+		char svc[600], out[16384];
+		snprintf(svc, sizeof(svc), "%s/verify/%s", work, units[i]);
+		CHECK(c, access(svc, R_OK) == 0, "%s was not rendered (see units_verify)", svc);
+		int rc = run(out, sizeof(out), 60, (const char *const[]){ "systemd-analyze",
+		    "security", "--offline=yes", "--threshold=15", "--no-pager", svc, NULL }, NULL);
+		const char *overall = strstr(out, "Overall exposure level");
+		EXPECT(c, rc == 0 && overall != NULL, "%s: exposure above 1.5 (exit %d): %s",
+		    units[i], rc, overall ? overall : tail(out, 1500));
+		fprintf(stderr, "units_security: %s: %s", units[i], overall ? overall :
+		    "(no score)\n");
+	}
 }
 
 /* ---- sd_notify, heard on a datagram socket of our own --------------------------------- */
