@@ -60,7 +60,8 @@ const struct cfg_def cfg_defs[] = {
 	{ "DATABASE_URL", CFG_URL_PG, OFF(database_url), NULL, 0, 0, CFG_NEED_API,
 	  "PostgreSQL connection URL of the application role (owns nothing, cannot bypass row-level security)." },
 	{ "DATABASE_OWNER_URL", CFG_URL_PG, OFF(database_owner_url), "", 0, 0, CFG_NEED_MIGRATE,
-	  "PostgreSQL connection URL of the schema owner; used only by `webixctl migrate`." },
+	  "PostgreSQL connection URL of the schema owner; used only by `webixctl migrate`, "
+	  "`org purge` and `expire`." },
 	{ "DB_STATEMENT_TIMEOUT_MS", CFG_INT, OFF(db_statement_timeout), "5000", 100, 600000, 0,
 	  "statement_timeout of the API's database sessions; a slower query is cancelled and answered 503." },
 	{ "DB_CONNECT_TIMEOUT", CFG_INT, OFF(db_connect_timeout), "2", 1, 60, 0,
