@@ -1,7 +1,7 @@
 /* webixctl — the sysadmin's tool: `migrate` applies pending SQL migrations as the owner
  * role; `check` validates the configuration and reaches PostgreSQL and Redis; `user`
  * creates the first super admin and (de)activates accounts; `org purge` removes deleted
- * organizations for good. */
+ * organizations for good; `expire` (expire.c) removes expired rows; `cache flush`. */
 #include "settings.h"
 #include "db.h"
 #include "expire.h"
@@ -501,8 +501,7 @@ main(int argc, char **argv)
 		rc = expire_run(&cfg, argc - i, argv + i);
 		if (rc == 2)
 			usage(stderr);
-	}
-	else {
+	} else {
 		usage(stderr);
 		rc = 2;
 	}
