@@ -211,7 +211,7 @@ h_test_hold(struct req *r, struct resp *rs)
 	size_t klen = key ? strlen(key) : 0;
 	if (klen == 0 || klen > 40 || key[strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789-")] ||
 	    end == ms_text || end == NULL || *end != '\0' || ms < 1 || ms > 10000)
-		return resp_error(r, rs, 400, "validation_error",
+		return resp_error(r, rs, 400, "bad_request",
 		    "key (1-40 of a-z, 0-9, -) and ms (1-10000) are required", NULL);
 	char list[64], pid[24];
 	snprintf(list, sizeof(list), "webix:test:hold:%s", key);

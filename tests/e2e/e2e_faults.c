@@ -392,7 +392,7 @@ static void t_hold_rejects_bad_parameters(struct h_case *c)
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		struct h_resp *r = h_do(c, &(struct h_req){ .path = paths[i] });
 
-		h_expect_err_msg(c, r, 400, "validation_error",
+		h_expect_err_msg(c, r, 400, "bad_request",
 		    "key (1-40 of a-z, 0-9, -) and ms (1-10000) are required", paths[i]);
 	}
 	const char *v = h_redis(c, NULL, "EXISTS", "webix:test:hold:abc", NULL);
