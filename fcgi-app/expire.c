@@ -4,10 +4,9 @@
  * after --audit-days (default 365: the original system's one-year retention, which its TTL
  * index never applied, spec D43). Run daily by webix-maintenance.timer. */
 #include "expire.h"
+#include "ctldays.h"
 #include "db.h"
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 static const char SQL_EXPIRE[] =
 	"WITH s AS (DELETE FROM sessions WHERE expires_at < now() - interval '1 day' "
@@ -22,15 +21,8 @@ int
 expire_run(const struct config *cfg, int argc, char **argv)
 {
 	long days = 365;
-	for (int i = 0; i < argc; i++) {
-		char *end;
-		if (strcmp(argv[i], "--audit-days") == 0 && i + 1 < argc && argv[i + 1][0] >= '1' &&
-		    argv[i + 1][0] <= '9' && (days = strtol(argv[++i], &end, 10)) >= 1 &&
-		    *end == '\0' && days <= 36500)
-			continue;
-		fprintf(stderr, "webixctl expire: --audit-days takes a number of days (1-36500)\n");
+	if (ctl_days(argc, argv, "webixctl expire", "--audit-days", 1, &days) < 0)
 		return 2;
-	}
 	struct db db;
 	char d[24];
 	snprintf(d, sizeof(d), "%ld", days);

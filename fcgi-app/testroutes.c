@@ -80,6 +80,30 @@ run(struct db *db, const struct db_stmt *s, bool bare)
 	return bare ? db_exec_plain(db, s->sql, 0, NULL) : db_exec(db, s, NULL);
 }
 
+/* Run the N probes STMTS, each into INTO[NAMES[i]] as {"rows", "organizations" (WITH_ORGS:
+ * the second column), "users" (the last column)}. 0, or -1 (the transaction is gone). */
+static int
+probe_into(struct db *db, const struct db_stmt *stmts, const char *const *names, size_t n,
+    bool bare, bool with_orgs, json_object *into)
+{
+	for (size_t i = 0; i < n; i++) {
+		PGresult *res = run(db, &stmts[i], bare);
+		if (res == NULL)
+			return -1;
+		json_object *t = json_object_new_object();
+		json_object_object_add(t, "rows", json_object_new_int64(
+		    strtoll(PQgetvalue(res, 0, 0), NULL, 10)));
+		if (with_orgs)
+			json_object_object_add(t, "organizations",
+			    json_tokener_parse(PQgetvalue(res, 0, 1)));
+		json_object_object_add(t, "users", json_tokener_parse(PQgetvalue(res, 0,
+		    PQnfields(res) - 1)));
+		json_object_object_add(into, names[i], t);
+		PQclear(res);
+	}
+	return 0;
+}
+
 /*
  * {"connection": {"backend", "at", "orgId", "userId"},
  *  "tables": {"<table>": {"rows": n, "organizations": [ids…], "users": [ids…]}, …},
@@ -104,29 +128,12 @@ probe_all(struct req *r, struct resp *rs, bool bare)
 	json_object_object_add(conn, "userId", setting(res, 3));
 	json_object_object_add(d, "connection", conn);
 	PQclear(res);
-	for (size_t i = 0; i < NPROBES; i++) {
-		if ((res = run(db, &probes[i], bare)) == NULL)
-			goto fail;
-		json_object *t = json_object_new_object();
-		json_object_object_add(t, "rows", json_object_new_int64(
-		    strtoll(PQgetvalue(res, 0, 0), NULL, 10)));
-		json_object_object_add(t, "organizations", json_tokener_parse(PQgetvalue(res, 0, 1)));
-		json_object_object_add(t, "users", json_tokener_parse(PQgetvalue(res, 0, 2)));
-		json_object_object_add(tables, probe_tables[i], t);
-		PQclear(res);
-	}
 	json_object *accounts = json_object_new_object();
 	json_object_object_add(d, "accounts", accounts);
-	for (size_t i = 0; i < NACCOUNT_PROBES; i++) {
-		if ((res = run(db, &account_probes[i], bare)) == NULL)
-			goto fail;
-		json_object *t = json_object_new_object();
-		json_object_object_add(t, "rows", json_object_new_int64(
-		    strtoll(PQgetvalue(res, 0, 0), NULL, 10)));
-		json_object_object_add(t, "users", json_tokener_parse(PQgetvalue(res, 0, 1)));
-		json_object_object_add(accounts, account_tables[i], t);
-		PQclear(res);
-	}
+	if (probe_into(db, probes, probe_tables, NPROBES, bare, true, tables) < 0 ||
+	    probe_into(db, account_probes, account_tables, NACCOUNT_PROBES, bare, false,
+	    accounts) < 0)
+		goto fail;
 	if (!bare && db_commit(db) != DB_OK)
 		goto fail;
 	resp_ok(rs, 200, NULL, d);

@@ -3,6 +3,7 @@
  * creates the first super admin and (de)activates accounts; `org purge` removes deleted
  * organizations for good; `expire` (expire.c) removes expired rows; `cache flush`. */
 #include "settings.h"
+#include "ctldays.h"
 #include "db.h"
 #include "expire.h"
 #include "log.h"
@@ -419,13 +420,7 @@ cmd_org(struct config *cfg, int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	for (int i = 1; i < argc; i++) {
-		char *end;
-		if (strcmp(argv[i], "--older-than") == 0 && i + 1 < argc && argv[i + 1][0] >= '0' &&
-		    argv[i + 1][0] <= '9' && (days = strtol(argv[++i], &end, 10)) >= 0 &&
-		    *end == '\0' && days <= 36500)
-			continue;
-		fprintf(stderr, "webixctl org purge: --older-than takes a number of days (0-36500)\n");
+	if (ctl_days(argc - 1, argv + 1, "webixctl org purge", "--older-than", 0, &days) < 0) {
 		usage(stderr);
 		return 2;
 	}
